@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
+import { parseDbUrl, type DatabaseConfig } from '../../src/server/config';
+import { createDataSource } from '../../src/server/data-source';
+
+/**
+ * The database of a test file: `TEST_DB_URL` chooses the engine (unset: SQLite), and every
+ * test file gets its own fresh database, so files run in parallel and sessions never collide.
+ */
+export const TEST_DB_URL = process.env.TEST_DB_URL ?? '';
+export const ON_MYSQL = TEST_DB_URL.startsWith('mysql') || TEST_DB_URL.startsWith('mariadb');
+
+export interface TestDatabase {
+  config: DatabaseConfig;
+  /** A URL for this test file's own database (for child processes). */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database (a temp SQLite file, or a new MySQL schema). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!ON_MYSQL) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dlw-test-'));
+    const file = path.join(dir, 'test.sqlite');
+    return {
+      config: { type: 'sqlite', file },
+      url: `sqlite:${file}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const base = new URL(TEST_DB_URL);
+  const name = `dlw_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = await createConnection({ uri: TEST_DB_URL });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  base.pathname = `/${name}`;
+  const url = base.toString();
+  return {
+    config: parseDbUrl(url),
+    url,
+    drop: async () => {
+      const conn = await createConnection({ uri: TEST_DB_URL });
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+    },
+  };
+}
+
+export interface MigratedDatabase extends TestDatabase {
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** A fresh database with every migration run, and its DataSource initialised. */
+export async function createMigratedDatabase(): Promise<MigratedDatabase> {
+  const database = await createTestDatabase();
+  const dataSource = createDataSource(database.config);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return {
+    ...database,
+    dataSource,
+    close: async () => {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await database.drop();
+    },
+  };
+}

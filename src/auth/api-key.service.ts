@@ -1,0 +1,184 @@
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { NotFoundError } from '../http/errors';
+import { ApiKey, ApiKeyUsage, WebhookSetting } from './api-key.entity';
+
+/** DevLake's key alphabet and length (contract §8). */
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const API_KEY_LENGTH = 128;
+export const CONNECTION_KEY_TYPE = 'plugin:webhook';
+const SECRET_SETTING = 'encryption_secret';
+
+/** 128 characters of [A-Za-z0-9] from the cryptographic generator, without modulo bias. */
+export function generateApiKey(): string {
+  let key = '';
+  for (let i = 0; i < API_KEY_LENGTH; i += 1) key += KEY_ALPHABET[randomInt(KEY_ALPHABET.length)];
+  return key;
+}
+
+/** HMAC-SHA256(key = secret, message = apiKey), lowercase hex: exactly DevLake's stored form. */
+export function hashApiKey(secret: string, apiKey: string): string {
+  return createHmac('sha256', secret.trim()).update(apiKey).digest('hex');
+}
+
+/** The API-key row of a connection, as DevLake names and scopes it (contract §8). */
+export function connectionKeyFields(connectionId: number) {
+  return {
+    name: `webhook-${connectionId}`,
+    type: CONNECTION_KEY_TYPE,
+    allowedPath: `/plugins/webhook/connections/${connectionId}/.*`,
+    extra: `connectionId:${connectionId}`,
+  };
+}
+
+export interface IssuedKey {
+  record: ApiKey;
+  /** The plaintext, to be shown once and never stored. */
+  plaintext: string;
+}
+
+export interface NewApiKey {
+  name: string;
+  type: string;
+  allowedPath: string;
+  expiredAt?: Date | null;
+  extra?: string | null;
+  creator?: string | null;
+}
+
+/**
+ * Issues, rotates, finds and deletes API keys. Only the HMAC of a key is stored; the secret is
+ * the configured ENCRYPTION_SECRET or one generated once and kept in the database.
+ */
+export class ApiKeyService {
+  private secret: Promise<string> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly configuredSecret: string | undefined,
+  ) {}
+
+  /** The HMAC secret; generated and stored on first use when none was configured. */
+  getSecret(): Promise<string> {
+    if (!this.secret) {
+      this.secret = this.configuredSecret ? Promise.resolve(this.configuredSecret) : this.loadOrCreateSecret();
+      this.secret.catch(() => {
+        this.secret = undefined;
+      });
+    }
+    return this.secret;
+  }
+
+  private async loadOrCreateSecret(): Promise<string> {
+    const settings = this.dataSource.getRepository(WebhookSetting);
+    const existing = await settings.findOneBy({ name: SECRET_SETTING });
+    if (existing?.value) return existing.value;
+    const generated = randomBytes(32).toString('hex');
+    // Two instances starting together may both try; the primary key lets one win, and both
+    // then read the winner's value.
+    await settings
+      .createQueryBuilder()
+      .insert()
+      .values({ name: SECRET_SETTING, value: generated, createdAt: new Date() })
+      .orIgnore()
+      .updateEntity(false)
+      .execute();
+    const stored = await settings.findOneByOrFail({ name: SECRET_SETTING });
+    return stored.value ?? generated;
+  }
+
+  async hash(plaintext: string): Promise<string> {
+    return hashApiKey(await this.getSecret(), plaintext);
+  }
+
+  /** Creates a key; the plaintext is in the answer only. */
+  async issue(fields: NewApiKey, manager: EntityManager = this.dataSource.manager): Promise<IssuedKey> {
+    const plaintext = generateApiKey();
+    const now = new Date();
+    const record = manager.getRepository(ApiKey).create({
+      name: fields.name,
+      type: fields.type,
+      allowedPath: fields.allowedPath,
+      extra: fields.extra ?? null,
+      expiredAt: fields.expiredAt ?? null,
+      creator: fields.creator ?? null,
+      creatorEmail: null,
+      updater: fields.creator ?? null,
+      updaterEmail: null,
+      apiKey: await this.hash(plaintext),
+      createdAt: now,
+      updatedAt: now,
+    });
+    const saved = await manager.getRepository(ApiKey).save(record);
+    return { record: saved, plaintext };
+  }
+
+  /** Replaces a key's secret value: the old key stops working at once. */
+  async rotate(id: number, updater: string | null = null, expiredAt?: Date | null): Promise<IssuedKey> {
+    const repository = this.dataSource.getRepository(ApiKey);
+    const record = await repository.findOneBy({ id });
+    if (!record) throw new NotFoundError(`API key ${id} does not exist`);
+    const plaintext = generateApiKey();
+    record.apiKey = await this.hash(plaintext);
+    record.updatedAt = new Date();
+    record.updater = updater;
+    if (expiredAt !== undefined) record.expiredAt = expiredAt;
+    await repository.save(record);
+    return { record, plaintext };
+  }
+
+  /** Finds the key record for a presented plaintext key, by its hash (an indexed lookup). */
+  async findByPlaintext(plaintext: string): Promise<ApiKey | null> {
+    return this.dataSource.getRepository(ApiKey).findOneBy({ apiKey: await this.hash(plaintext) });
+  }
+
+  findConnectionKey(connectionId: number, manager: EntityManager = this.dataSource.manager): Promise<ApiKey | null> {
+    const { type, extra } = connectionKeyFields(connectionId);
+    return manager.getRepository(ApiKey).findOneBy({ type, extra });
+  }
+
+  async findConnectionKeys(connectionIds: number[]): Promise<Map<number, ApiKey>> {
+    const out = new Map<number, ApiKey>();
+    if (connectionIds.length === 0) return out;
+    const rows = await this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where('k.type = :type', { type: CONNECTION_KEY_TYPE })
+      .andWhere('k.extra IN (:...extras)', { extras: connectionIds.map((id) => `connectionId:${id}`) })
+      .getMany();
+    for (const row of rows) out.set(Number(row.extra?.slice('connectionId:'.length)), row);
+    return out;
+  }
+
+  async deleteConnectionKeys(connectionId: number, manager: EntityManager): Promise<void> {
+    const { type, extra } = connectionKeyFields(connectionId);
+    const keys = await manager.getRepository(ApiKey).findBy({ type, extra });
+    if (keys.length === 0) return;
+    await manager.getRepository(ApiKeyUsage).delete(keys.map((key) => key.id));
+    await manager.getRepository(ApiKey).delete(keys.map((key) => key.id));
+  }
+
+  async lastUsed(ids: number[]): Promise<Map<number, Date>> {
+    const out = new Map<number, Date>();
+    if (ids.length === 0) return out;
+    const rows = await this.dataSource
+      .getRepository(ApiKeyUsage)
+      .createQueryBuilder('u')
+      .where('u.api_key_id IN (:...ids)', { ids })
+      .getMany();
+    for (const row of rows) if (row.lastUsedAt) out.set(row.apiKeyId, row.lastUsedAt);
+    return out;
+  }
+
+  /** Stores when a key was last used (an upsert into our own table). */
+  async recordUse(apiKeyId: number, at: Date): Promise<void> {
+    await this.dataSource
+      .getRepository(ApiKeyUsage)
+      .createQueryBuilder()
+      .insert()
+      .values({ apiKeyId, lastUsedAt: at })
+      .orUpdate(['last_used_at'], ['api_key_id'])
+      .updateEntity(false)
+      .execute();
+  }
+}

@@ -1,0 +1,32 @@
+import type { RequestHandler } from 'express';
+import type { ApiKeyService } from './auth/api-key.service';
+import type { Guards } from './auth/guards';
+import type { ConnectionService } from './connections/connection.service';
+import type { ResolvedOptions } from './options';
+import type { ProjectService } from './projects/project.service';
+import type { DeploymentService } from './deployments/deployment.service';
+import type { IssueService } from './issues/issue.service';
+import type { PullRequestService } from './pull-requests/pull-request.service';
+import type { DoraService } from './dora/dora.service';
+
+/** The services of the plugin: they take a DataSource and know nothing of Express. */
+export interface WebhookServices {
+  apiKeys: ApiKeyService;
+  connections: ConnectionService;
+  projects: ProjectService;
+  deployments: DeploymentService;
+  issues: IssueService;
+  pullRequests: PullRequestService;
+  dora: DoraService;
+}
+
+/** What each resource's router factory receives. */
+export interface PluginContext {
+  options: ResolvedOptions;
+  services: WebhookServices;
+  guards: Guards;
+  /** Reads the body as JSON whatever its Content-Type (contract §3). */
+  readBody: RequestHandler[];
+  /** Loads the connection named by `:connectionId` or `:connectionName`. */
+  resolveConnection: RequestHandler;
+}

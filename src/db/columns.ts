@@ -1,0 +1,53 @@
+import { Column, PrimaryColumn, type ValueTransformer } from 'typeorm';
+
+/**
+ * Column helpers for DevLake's tables. Entity column types must be valid on every driver
+ * TypeORM validates against (SQLite has no `longtext`), so entities say `text` where DevLake
+ * has `longtext`; the real MySQL types come from the migrations (`db/table-spec.ts`).
+ */
+
+/** MySQL returns BIGINT as a string; our ids and counts fit a JS number. */
+export const bigintAsNumber: ValueTransformer = {
+  to: (value: unknown) => value,
+  from: (value: unknown) => (value === null || value === undefined ? value : Number(value)),
+};
+
+export const DateTime3 = (name: string, nullable = true): PropertyDecorator =>
+  Column({ name, type: 'datetime', precision: 3, nullable });
+
+export const Varchar = (name: string, length = 255, nullable = true): PropertyDecorator =>
+  Column({ name, type: 'varchar', length, nullable });
+
+export const LongText = (name: string): PropertyDecorator => Column({ name, type: 'text', nullable: true });
+
+export const BigInt = (name: string, nullable = true): PropertyDecorator =>
+  Column({ name, type: 'bigint', nullable, transformer: bigintAsNumber });
+
+export const Double = (name: string): PropertyDecorator => Column({ name, type: 'double', nullable: true });
+
+export const VarcharKey = (name: string, length = 255): PropertyDecorator =>
+  PrimaryColumn({ name, type: 'varchar', length });
+
+/**
+ * DevLake's `common.NoPKModel`: every domain table has these. `created_at` is kept on update
+ * and `updated_at` moves (contract §5), which the upserts in each service take care of.
+ */
+export abstract class DevLakeCommonColumns {
+  @DateTime3('created_at')
+  createdAt!: Date | null;
+
+  @DateTime3('updated_at')
+  updatedAt!: Date | null;
+
+  @Varchar('_raw_data_params')
+  rawDataParams!: string | null;
+
+  @Varchar('_raw_data_table')
+  rawDataTable!: string | null;
+
+  @Column({ name: '_raw_data_id', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  rawDataId!: number | null;
+
+  @LongText('_raw_data_remark')
+  rawDataRemark!: string | null;
+}

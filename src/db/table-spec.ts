@@ -1,0 +1,189 @@
+import { Table, TableIndex, type QueryRunner, type TableColumnOptions } from 'typeorm';
+
+/**
+ * A small vocabulary for DevLake's MySQL column types, written once and turned into TypeORM
+ * `Table` definitions for the database at hand: MySQL/MariaDB get DevLake's exact types
+ * (`longtext`, `datetime(3)`, `bigint unsigned`, utf8mb4), SQLite gets their closest affinity.
+ *
+ * Migrations create only what is missing and remember what they created, so that pointing the
+ * plugin at an existing DevLake database never alters or drops DevLake's own tables
+ * (issue 2, point 4).
+ */
+
+export type ColumnKind = 'varchar' | 'longtext' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
+
+export interface ColumnSpec {
+  name: string;
+  kind: ColumnKind;
+  length?: number;
+  primary?: boolean;
+  notNull?: boolean;
+  autoIncrement?: boolean;
+}
+
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique?: boolean;
+}
+
+export interface TableSpec {
+  name: string;
+  columns: ColumnSpec[];
+  indexes?: IndexSpec[];
+}
+
+export const col = {
+  varchar: (name: string, length = 255, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({
+    name,
+    kind: 'varchar',
+    length,
+    ...extra,
+  }),
+  key: (name: string, length = 255): ColumnSpec => ({ name, kind: 'varchar', length, primary: true, notNull: true }),
+  longtext: (name: string): ColumnSpec => ({ name, kind: 'longtext' }),
+  datetime3: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'datetime3', ...extra }),
+  bigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'bigint', ...extra }),
+  ubigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'ubigint', ...extra }),
+  double: (name: string): ColumnSpec => ({ name, kind: 'double' }),
+  bool: (name: string): ColumnSpec => ({ name, kind: 'bool' }),
+  int: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'int', ...extra }),
+};
+
+/** DevLake's `common.NoPKModel` columns, present on every domain table. */
+export const commonColumns = (): ColumnSpec[] => [
+  col.datetime3('created_at'),
+  col.datetime3('updated_at'),
+  col.varchar('_raw_data_params'),
+  col.varchar('_raw_data_table'),
+  col.ubigint('_raw_data_id'),
+  col.longtext('_raw_data_remark'),
+];
+
+function isMysql(queryRunner: QueryRunner): boolean {
+  const type = queryRunner.connection.options.type;
+  return type === 'mysql' || type === 'mariadb';
+}
+
+function toColumn(spec: ColumnSpec, mysql: boolean): TableColumnOptions {
+  const base: TableColumnOptions = {
+    name: spec.name,
+    type: 'varchar',
+    isPrimary: spec.primary ?? false,
+    isNullable: !(spec.notNull || spec.primary),
+  };
+  const text = mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
+  switch (spec.kind) {
+    case 'varchar':
+      return { ...base, type: 'varchar', length: String(spec.length ?? 255), ...text };
+    case 'longtext':
+      return { ...base, type: mysql ? 'longtext' : 'text', ...text };
+    case 'datetime3':
+      return { ...base, type: 'datetime', precision: mysql ? 3 : undefined };
+    case 'bigint':
+      return { ...base, type: 'bigint' };
+    case 'ubigint':
+      if (spec.autoIncrement) {
+        // SQLite only auto-increments an INTEGER PRIMARY KEY.
+        return {
+          ...base,
+          type: mysql ? 'bigint' : 'integer',
+          unsigned: mysql,
+          isGenerated: true,
+          generationStrategy: 'increment',
+        };
+      }
+      return { ...base, type: 'bigint', unsigned: mysql };
+    case 'int':
+      return { ...base, type: 'int' };
+    case 'double':
+      return { ...base, type: 'double' };
+    case 'bool':
+      return { ...base, type: 'boolean' };
+  }
+}
+
+const CREATED = '_tool_webhook_created_objects';
+
+async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
+  const mysql = isMysql(queryRunner);
+  await queryRunner.createTable(
+    new Table({
+      name: CREATED,
+      columns: [
+        toColumn(col.key('object_name'), mysql),
+        toColumn(col.varchar('kind', 20), mysql),
+        toColumn(col.varchar('table_name'), mysql),
+        toColumn(col.varchar('migration'), mysql),
+      ],
+    }),
+    true,
+  );
+}
+
+async function remember(
+  queryRunner: QueryRunner,
+  name: string,
+  kind: 'table' | 'index',
+  tableName: string,
+  migration: string,
+): Promise<void> {
+  await queryRunner.query(`INSERT INTO ${CREATED} (object_name, kind, table_name, migration) VALUES (?, ?, ?, ?)`, [
+    name,
+    kind,
+    tableName,
+    migration,
+  ]);
+}
+
+/**
+ * Creates each table that does not exist yet, and each listed index missing from its table,
+ * recording what it created under the migration's name.
+ */
+export async function createMissing(queryRunner: QueryRunner, migration: string, specs: TableSpec[]): Promise<void> {
+  const mysql = isMysql(queryRunner);
+  await ensureBookkeeping(queryRunner);
+  for (const spec of specs) {
+    if (!(await queryRunner.hasTable(spec.name))) {
+      await queryRunner.createTable(
+        new Table({
+          name: spec.name,
+          columns: spec.columns.map((column) => toColumn(column, mysql)),
+          ...(mysql ? { engine: 'InnoDB' } : {}),
+        }),
+      );
+      await remember(queryRunner, spec.name, 'table', spec.name, migration);
+    }
+    const table = await queryRunner.getTable(spec.name);
+    for (const index of spec.indexes ?? []) {
+      const exists = table?.indices.some(
+        (existing) => existing.name === index.name || existing.columnNames.join(',') === index.columns.join(','),
+      );
+      if (exists) continue;
+      await queryRunner.createIndex(
+        spec.name,
+        new TableIndex({ name: index.name, columnNames: index.columns, isUnique: index.unique }),
+      );
+      await remember(queryRunner, `${spec.name}.${index.name}`, 'index', spec.name, migration);
+    }
+  }
+}
+
+/** Drops exactly what `createMissing` created under this migration's name, newest first. */
+export async function dropCreated(queryRunner: QueryRunner, migration: string): Promise<void> {
+  if (!(await queryRunner.hasTable(CREATED))) return;
+  const rows: { object_name: string; kind: string; table_name: string }[] = await queryRunner.query(
+    `SELECT object_name, kind, table_name FROM ${CREATED} WHERE migration = ?`,
+    [migration],
+  );
+  for (const row of rows.filter((r) => r.kind === 'index')) {
+    const indexName = row.object_name.slice(row.table_name.length + 1);
+    if (await queryRunner.hasTable(row.table_name)) await queryRunner.dropIndex(row.table_name, indexName);
+  }
+  for (const row of rows.filter((r) => r.kind === 'table').reverse()) {
+    await queryRunner.dropTable(row.table_name, true);
+  }
+  await queryRunner.query(`DELETE FROM ${CREATED} WHERE migration = ?`, [migration]);
+  const left: { n: number | string }[] = await queryRunner.query(`SELECT COUNT(*) AS n FROM ${CREATED}`);
+  if (Number(left[0]?.n ?? 0) === 0) await queryRunner.dropTable(CREATED, true);
+}

@@ -1,0 +1,43 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isRetryableConflict } from './database-errors';
+
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+function isSqlite(dataSource: DataSource): boolean {
+  const type = dataSource.options.type;
+  return type === 'better-sqlite3';
+}
+
+/**
+ * Runs `work` in one transaction.
+ *
+ * - SQLite: TypeORM shares one connection, and a second transaction started while one is open
+ *   becomes a savepoint inside it; so transactions are queued one after another here.
+ * - MySQL/MariaDB: concurrent upserts of the same key can deadlock (InnoDB gap locks on
+ *   `INSERT ... ON DUPLICATE KEY UPDATE`); the server rolls one back and says so, and the whole
+ *   transaction is safely retried a few times.
+ */
+export async function withTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
+  if (isSqlite(dataSource)) {
+    const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => dataSource.transaction(work));
+    sqliteQueues.set(
+      dataSource,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await dataSource.transaction(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryableConflict(error)) throw error;
+      // A short, jittered pause lets the competing transaction commit first.
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    }
+  }
+}

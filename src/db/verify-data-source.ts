@@ -1,0 +1,57 @@
+import type { DataSource } from 'typeorm';
+import { webhookEntities } from '../entities';
+import { ConfigurationError } from '../options';
+
+const OUR_TARGETS = new Set<unknown>(webhookEntities);
+
+/**
+ * Start-up checks that turn silent data corruption into a clear message:
+ * - the DataSource is initialised and our migrations have run;
+ * - on MySQL, the driver speaks UTC (`timezone: 'Z'`), or every stored time would shift;
+ * - no host entity maps one of our tables with another shape (house style §7).
+ */
+export async function verifyDataSource(dataSource: DataSource): Promise<void> {
+  if (!dataSource.isInitialized) {
+    throw new ConfigurationError(
+      'dataSource',
+      'is not initialised: call dataSource.initialize() before mounting the router',
+    );
+  }
+  const type = dataSource.options.type;
+  if (type === 'mysql' || type === 'mariadb') {
+    const timezone = (dataSource.options as { timezone?: string }).timezone;
+    if (timezone !== 'Z' && timezone !== '+00:00') {
+      throw new ConfigurationError(
+        'dataSource.timezone',
+        "must be 'Z' on MySQL/MariaDB so that DevLake's UTC times are stored as sent",
+      );
+    }
+  } else if (type !== 'better-sqlite3') {
+    throw new ConfigurationError('dataSource.type', `"${type}" is not supported: use mysql, mariadb or better-sqlite3`);
+  }
+  for (const ours of webhookEntities) {
+    const metadata = dataSource.entityMetadatas.find((m) => m.target === ours);
+    if (!metadata) {
+      throw new ConfigurationError('dataSource.entities', `does not include ${ours.name}: add ...webhookEntities`);
+    }
+    const theirs = dataSource.entityMetadatas.filter(
+      (m) => m.tableName === metadata.tableName && !OUR_TARGETS.has(m.target),
+    );
+    const ourColumns = new Set(metadata.columns.map((c) => c.databaseName));
+    for (const other of theirs) {
+      const differs = other.columns.some((c) => !ourColumns.has(c.databaseName));
+      if (differs) {
+        throw new ConfigurationError(
+          'dataSource.entities',
+          `the host entity ${String((other.target as { name?: string }).name ?? other.target)} maps table ${metadata.tableName} with columns the plugin does not know`,
+        );
+      }
+    }
+  }
+  if (await dataSource.showMigrations()) {
+    throw new ConfigurationError(
+      'dataSource.migrations',
+      'has pending migrations: run dataSource.runMigrations() at start-up',
+    );
+  }
+}

@@ -1,0 +1,57 @@
+import { ApiKey, ApiKeyUsage, WebhookSetting } from './auth/api-key.entity';
+import { WebhookConnection } from './connections/connection.entity';
+import { CicdDeployment, CicdDeploymentCommit } from './deployments/deployment.entity';
+import {
+  Board,
+  BoardIssue,
+  Incident,
+  IncidentAssignee,
+  IncidentDeploymentLink,
+  Issue,
+  IssueAssignee,
+} from './issues/issue.entity';
+import { CicdScope, Project, ProjectMapping, Repo } from './projects/project.entity';
+import { PullRequest } from './pull-requests/pull-request.entity';
+
+/** Every entity of the plugin. Hosts add them to their DataSource before `initialize()`. */
+export const webhookEntities = [
+  WebhookConnection,
+  ApiKey,
+  ApiKeyUsage,
+  WebhookSetting,
+  CicdDeployment,
+  CicdDeploymentCommit,
+  Board,
+  BoardIssue,
+  Issue,
+  IssueAssignee,
+  Incident,
+  IncidentAssignee,
+  IncidentDeploymentLink,
+  PullRequest,
+  Project,
+  ProjectMapping,
+  CicdScope,
+  Repo,
+];
+
+export {
+  WebhookConnection,
+  ApiKey,
+  ApiKeyUsage,
+  WebhookSetting,
+  CicdDeployment,
+  CicdDeploymentCommit,
+  Board,
+  BoardIssue,
+  Issue,
+  IssueAssignee,
+  Incident,
+  IncidentAssignee,
+  IncidentDeploymentLink,
+  PullRequest,
+  Project,
+  ProjectMapping,
+  CicdScope,
+  Repo,
+};

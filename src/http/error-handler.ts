@@ -1,0 +1,87 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../logger';
+import { errorEnvelope } from './envelope';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  UnavailableError,
+  WebhookError,
+} from './errors';
+import { classifyDatabaseError } from '../db/database-errors';
+
+/** Status for each typed error; the only place where errors meet HTTP (house style §6). */
+function statusOf(error: WebhookError): number {
+  if (error instanceof InputError) return 400;
+  if (error instanceof AuthenticationError) return 401;
+  if (error instanceof NotAllowedError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof PayloadTooLargeError) return 413;
+  if (error instanceof RateLimitedError) return 429;
+  if (error instanceof UnavailableError) return 503;
+  return 500;
+}
+
+/**
+ * Errors thrown by Express's own parts (body-parser, path decoding) carry `status`/`type`;
+ * they are the client's mistakes and become typed errors here.
+ */
+function fromFrameworkError(error: unknown): WebhookError | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const e = error as { type?: string; status?: number; statusCode?: number; message?: string; limit?: number };
+  if (e.type === 'entity.too.large') {
+    return new PayloadTooLargeError(`the request body is larger than the limit of ${e.limit} bytes`);
+  }
+  const status = e.status ?? e.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 401) return new AuthenticationError(e.message ?? 'authentication required');
+    if (status === 403) return new NotAllowedError(e.message ?? 'not allowed');
+    if (status === 404) return new NotFoundError(e.message ?? 'not found');
+    if (status === 413) return new PayloadTooLargeError(e.message ?? 'the request body is too large');
+    // URIError from a malformed %-escape in a path, aborted bodies, bad encodings...
+    return new InputError(
+      e.type === 'request.aborted' ? 'the request body was not fully received' : (e.message ?? 'bad request'),
+    );
+  }
+  return undefined;
+}
+
+/** Answers 404 in the envelope for paths no route serves. */
+export function notFoundHandler(): RequestHandler {
+  return (req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`));
+}
+
+/**
+ * The error middleware: typed errors become their status and DevLake's envelope; database
+ * outages become 503 with Retry-After; anything else is a 500 whose details go to the log only.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const typed = error instanceof WebhookError ? error : (fromFrameworkError(error) ?? classifyDatabaseError(error));
+    if (!typed) {
+      logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+      res.status(500).json(errorEnvelope(500, 'internal error: the server logged the details', null));
+      return;
+    }
+    const status = statusOf(typed);
+    if (typed instanceof UnavailableError || typed instanceof RateLimitedError) {
+      res.setHeader('Retry-After', String(typed.retryAfterSeconds));
+    }
+    if (typed instanceof AuthenticationError && !res.getHeader('WWW-Authenticate')) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="devlake-webhook", Bearer');
+    }
+    if (status >= 500) {
+      logger.warn({ err: error, method: req.method, path: req.path }, typed.message);
+    }
+    res.status(status).json(errorEnvelope(status, typed.message, typed.causes));
+  };
+}

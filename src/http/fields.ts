@@ -1,0 +1,212 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  type ValidationArguments,
+} from 'class-validator';
+import { parseWebhookDate } from './dates';
+
+/**
+ * Field decorators for request DTOs. Each one carries DevLake's weak typing (contract §3):
+ * `null` means absent, an empty string means absent for an optional field, a number where a
+ * string is expected becomes that string, a numeric string where a number is expected is that
+ * number. Each also registers the field for key normalisation (`normalize-keys.ts`), so a DTO
+ * lists its fields once.
+ */
+
+type Ctor = abstract new (...args: never[]) => unknown;
+
+export interface FieldInfo {
+  /** The DTO property the key maps to. */
+  property: string;
+  /** For arrays of objects: the DTO of each element. */
+  nested?: () => Ctor;
+}
+
+export interface FieldRegistry {
+  /** Lower-case key without underscores → the field. */
+  byKey: Map<string, FieldInfo>;
+  /** Older names that mean another field (`start_time` → startedDate), same key form. */
+  aliases: Map<string, FieldInfo>;
+}
+
+const registries = new WeakMap<object, FieldRegistry>();
+
+/** The normalised form of a key: case and underscores do not matter (`commit_sha` = `CommitSha`). */
+export function keyForm(key: string): string {
+  return key.toLowerCase().replace(/_/g, '');
+}
+
+export function fieldRegistryOf(target: Ctor): FieldRegistry | undefined {
+  return registries.get(target);
+}
+
+function register(target: object, property: string, aliases: string[] = [], nested?: () => Ctor): void {
+  const ctor = target.constructor;
+  let registry = registries.get(ctor);
+  if (!registry) {
+    registry = { byKey: new Map(), aliases: new Map() };
+    registries.set(ctor, registry);
+  }
+  const info: FieldInfo = { property, nested };
+  registry.byKey.set(keyForm(property), info);
+  for (const alias of aliases) registry.aliases.set(keyForm(alias), info);
+}
+
+interface CommonOptions {
+  required?: boolean;
+  /** Other names senders use for this field (older DevLake versions). */
+  aliases?: string[];
+}
+
+function compose(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => {
+    for (const decorator of decorators) decorator(target, key);
+  };
+}
+
+function registered(options: CommonOptions, nested?: () => Ctor): PropertyDecorator {
+  return (target, key) => register(target, String(key), options.aliases, nested);
+}
+
+function presence(required: boolean | undefined): PropertyDecorator[] {
+  return required ? [IsDefined({ message: '$property is required' })] : [IsOptional()];
+}
+
+/** Length in characters as MySQL counts them (code points), so 4-byte emoji count once. */
+function characterLength(value: string): number {
+  let count = 0;
+  for (const _char of value) count += 1;
+  return count;
+}
+
+const MaxCharacters = (max: number): PropertyDecorator =>
+  ValidateBy({
+    name: 'maxCharacters',
+    constraints: [max],
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || characterLength(value) <= max,
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property} is longer than ${max} characters, the size of DevLake's column`,
+    },
+  });
+
+/** A text field. `max` is the column's size in characters (omit for long text). */
+export function StringField(options: CommonOptions & { max?: number } = {}): PropertyDecorator {
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined) return undefined;
+      if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+      if (value === '' && !options.required) return undefined;
+      return value;
+    }),
+    ...presence(options.required),
+    IsString({ message: '$property must be a string' }),
+    ...(options.required ? [IsNotEmpty({ message: '$property must not be empty' })] : []),
+    ...(options.max !== undefined ? [MaxCharacters(options.max)] : []),
+    // Long text columns are longtext on MySQL; 16 MiB is far above any body we accept anyway.
+  );
+}
+
+/** A number. Numeric strings are read as numbers. */
+export function NumberField(
+  options: CommonOptions & { integer?: boolean; min?: number; max?: number } = {},
+): PropertyDecorator {
+  const max = options.max ?? (options.integer ? Number.MAX_SAFE_INTEGER : undefined);
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined || value === '') return undefined;
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      return value;
+    }),
+    ...presence(options.required),
+    IsNumber(
+      { allowNaN: false, allowInfinity: false, maxDecimalPlaces: options.integer ? 0 : undefined },
+      { message: options.integer ? '$property must be a whole number' : '$property must be a number' },
+    ),
+    ...(options.min !== undefined ? [Min(options.min, { message: `$property must be at least ${options.min}` })] : []),
+    ...(max !== undefined ? [Max(max, { message: `$property must be at most ${max}` })] : []),
+  );
+}
+
+/** A boolean; `"true"`/`"false"` and 1/0 are read as booleans. */
+export function BooleanField(options: CommonOptions = {}): PropertyDecorator {
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined || value === '') return undefined;
+      if (value === 'true' || value === 1 || value === '1') return true;
+      if (value === 'false' || value === 0 || value === '0') return false;
+      return value;
+    }),
+    ...presence(options.required),
+    IsBoolean({ message: '$property must be true or false' }),
+  );
+}
+
+/** A date as contract §3 lists the forms; becomes a `Date`. */
+export function DateField(options: CommonOptions = {}): PropertyDecorator {
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined || value === '') return undefined;
+      const parsed = parseWebhookDate(value);
+      return parsed.ok ? parsed.date : value;
+    }),
+    ...presence(options.required),
+    ValidateBy({
+      name: 'webhookDate',
+      validator: {
+        validate: (value: unknown) => value instanceof Date,
+        defaultMessage: (args?: ValidationArguments) => {
+          const parsed = parseWebhookDate(args?.value);
+          return `${args?.property} ${parsed.ok ? 'is not a date' : parsed.reason}`;
+        },
+      },
+    }),
+  );
+}
+
+/** One of a fixed set of words, matched in any case and stored upper-case. */
+export function EnumField(values: readonly string[], options: CommonOptions = {}): PropertyDecorator {
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined || value === '') return undefined;
+      return typeof value === 'string' ? value.trim().toUpperCase() : value;
+    }),
+    ...presence(options.required),
+    IsIn([...values], { message: `$property must be one of ${values.join(', ')}` }),
+  );
+}
+
+/** An array of nested objects, each validated with its own DTO. */
+export function NestedArrayField(
+  nested: () => Ctor,
+  options: CommonOptions & { min?: number; max?: number } = {},
+): PropertyDecorator {
+  return compose(
+    registered(options, nested),
+    Transform(({ value }) => (value === null ? undefined : value), { toClassOnly: true }),
+    Type(nested as () => new () => unknown),
+    ...presence(options.required),
+    IsArray({ message: '$property must be an array of objects' }),
+    ...(options.min ? [ArrayMinSize(options.min, { message: `$property must list at least ${options.min}` })] : []),
+    ...(options.max ? [ArrayMaxSize(options.max, { message: `$property must list at most ${options.max}` })] : []),
+    ValidateNested({ each: true }),
+  );
+}

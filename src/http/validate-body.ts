@@ -1,0 +1,92 @@
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { InputError, type FieldCause } from './errors';
+import { fieldRegistryOf, keyForm } from './fields';
+
+type DtoClass<T> = new () => T;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Maps every key of `body` to the DTO's own property names (contract §3): keys match without
+ * regard to case or underscores (`commit_sha`, `CommitSha`, `COMMITSHA` are `commitSha`), the
+ * older names listed as aliases map to their field (`start_time` → `startedDate`), and keys the
+ * DTO does not know are dropped, since senders add their own. When both a field's own name and
+ * an alias are sent, the own name wins.
+ */
+export function normalizeKeys(
+  body: Record<string, unknown>,
+  dto: abstract new (...args: never[]) => unknown,
+): Record<string, unknown> {
+  const registry = fieldRegistryOf(dto);
+  const out: Record<string, unknown> = {};
+  if (!registry) return out;
+  const fromAlias = new Set<string>();
+  for (const [key, value] of Object.entries(body)) {
+    const form = keyForm(key);
+    const own = registry.byKey.get(form);
+    const info = own ?? registry.aliases.get(form);
+    if (!info) continue;
+    if (!own && info.property in out && !fromAlias.has(info.property)) continue;
+    let normalized = value;
+    if (info.nested && Array.isArray(value)) {
+      const nestedDto = info.nested();
+      normalized = value.map((item) => (isPlainObject(item) ? normalizeKeys(item, nestedDto) : item));
+    }
+    out[info.property] = normalized;
+    if (own) fromAlias.delete(info.property);
+    else fromAlias.add(info.property);
+  }
+  return out;
+}
+
+/** Which DTO fields the body sent at all, even as `null` or `""` (for PATCH semantics). */
+export function sentKeys(body: unknown, dto: abstract new (...args: never[]) => unknown): Set<string> {
+  return new Set(isPlainObject(body) ? Object.keys(normalizeKeys(body, dto)) : []);
+}
+
+/** Flattens class-validator's tree into `causes` with paths like `deploymentCommits[1].commitSha`. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldCause[] {
+  const causes: FieldCause[] = [];
+  for (const error of errors) {
+    const path = /^\d+$/.test(error.property)
+      ? `${parent}[${error.property}]`
+      : parent
+        ? `${parent}.${error.property}`
+        : error.property;
+    for (const message of Object.values(error.constraints ?? {})) {
+      causes.push({ field: path, message });
+    }
+    if (error.children?.length) causes.push(...flattenValidationErrors(error.children, path));
+  }
+  return causes;
+}
+
+/** Turns causes into the one-line message of the envelope. */
+export function summarizeCauses(causes: FieldCause[]): string {
+  const shown = causes.slice(0, 5).map((cause) => `${cause.field}: ${cause.message}`);
+  const more = causes.length > 5 ? ` (and ${causes.length - 5} more)` : '';
+  return `invalid request: ${shown.join('; ')}${more}`;
+}
+
+/**
+ * The one validation step of every route (house style §5): normalise keys, build the DTO with
+ * DevLake's weak typing, validate, and throw an InputError that names every bad field.
+ */
+export async function validateBody<T extends object>(dto: DtoClass<T>, body: unknown): Promise<T> {
+  const plain = isPlainObject(body) ? normalizeKeys(body, dto) : {};
+  const instance = plainToInstance(dto, plain, { exposeUnsetFields: false });
+  const errors = await validate(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: false,
+    forbidUnknownValues: false,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length > 0) {
+    const causes = flattenValidationErrors(errors);
+    throw new InputError(summarizeCauses(causes), causes);
+  }
+  return instance;
+}

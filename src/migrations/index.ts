@@ -1,0 +1,12 @@
+import { ConnectionsAndApiKeys1764300000000 } from './1764300000000-connections-and-api-keys';
+import { Deployments1764300000001 } from './1764300000001-deployments';
+import { IssuesAndIncidents1764300000002 } from './1764300000002-issues-and-incidents';
+import { PullRequestsAndProjects1764300000003 } from './1764300000003-pull-requests-and-projects';
+
+/** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
+export const webhookMigrations = [
+  ConnectionsAndApiKeys1764300000000,
+  Deployments1764300000001,
+  IssuesAndIncidents1764300000002,
+  PullRequestsAndProjects1764300000003,
+];

@@ -1,0 +1,121 @@
+import type { RequestHandler } from 'express';
+import type { DataSource } from 'typeorm';
+import { createDefaultLogger, type Logger } from './logger';
+
+/** Basic credentials for people and admin tools (DevLake's ADMIN_USER / ADMIN_PASS). */
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/** Rate limits (issue 9). `false` turns them off. */
+export interface RateLimitOptions {
+  /** Window length in milliseconds. Default 60 000. */
+  windowMs?: number;
+  /** Requests per window for one API key or one Basic user. Default 600. */
+  perKey?: number;
+  /** Requests per window for one client address without credentials. Default 120. */
+  perAddress?: number;
+}
+
+/** Everything a host can set. Each option is documented with its default. */
+export interface WebhookPluginOptions {
+  /** The host's DataSource, with `webhookEntities` and `webhookMigrations` added. Required. */
+  dataSource: DataSource;
+  /**
+   * DevLake's ENCRYPTION_SECRET: API keys are stored as HMAC-SHA256(secret, key). Set it to
+   * DevLake's value to keep the keys a DevLake installation issued working. Default: a random
+   * secret generated once and kept in `_tool_webhook_settings`, shared by every instance on the
+   * same database.
+   */
+  encryptionSecret?: string;
+  /** Largest accepted request body in bytes. Default 1 MiB (1 048 576). */
+  bodyLimitBytes?: number;
+  /**
+   * Basic credentials. When set, every route requires them, except that ingestion routes also
+   * accept the connection's API key. Default: none (admin routes are open: the standalone
+   * server then listens on loopback only).
+   */
+  basicAuth?: BasicCredentials;
+  /**
+   * The host's own authentication for admin routes (a passport strategy, a session check...),
+   * used instead of Basic. It must call `next()` for an authorised request and `next(err)` or
+   * answer otherwise. Default: none.
+   */
+  adminAuthenticator?: RequestHandler;
+  /** Rate limits. Default `{ windowMs: 60000, perKey: 600, perAddress: 120 }`. */
+  rateLimit?: RateLimitOptions | false;
+  /** Where the plugin logs. Default: a pino logger at `info` with secrets redacted. */
+  logger?: Logger;
+  /**
+   * Longest time one database statement may take before the request answers 503, in
+   * milliseconds. Default 10 000.
+   */
+  databaseTimeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  dataSource: DataSource;
+  encryptionSecret: string | undefined;
+  bodyLimitBytes: number;
+  basicAuth: BasicCredentials | undefined;
+  adminAuthenticator: RequestHandler | undefined;
+  rateLimit: Required<RateLimitOptions> | false;
+  logger: Logger;
+  databaseTimeoutMs: number;
+}
+
+/** Thrown at start-up for a setting that cannot work; the message names the setting. */
+export class ConfigurationError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = { windowMs: 60_000, perKey: 600, perAddress: 120 };
+
+/** The one defaults merge (house style §9); bad settings fail here, naming the setting. */
+export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
+  if (!options || !options.dataSource) {
+    throw new ConfigurationError('dataSource', 'the plugin needs the host’s TypeORM DataSource');
+  }
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
+    throw new ConfigurationError('bodyLimitBytes', 'must be a whole number of bytes, at least 1024');
+  }
+  if (options.basicAuth && (!options.basicAuth.username || !options.basicAuth.password)) {
+    throw new ConfigurationError('basicAuth', 'needs both a username and a password');
+  }
+  const secret = options.encryptionSecret?.trim();
+  if (options.encryptionSecret !== undefined && !secret) {
+    throw new ConfigurationError('encryptionSecret', 'must not be empty (omit it to have one generated)');
+  }
+  const given = Object.fromEntries(Object.entries(options.rateLimit || {}).filter(([, value]) => value !== undefined));
+  const rateLimit = options.rateLimit === false ? false : { ...DEFAULT_RATE_LIMIT, ...given };
+  if (rateLimit) {
+    for (const [name, value] of Object.entries(rateLimit)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new ConfigurationError(`rateLimit.${name}`, 'must be a positive whole number');
+      }
+    }
+  }
+  const databaseTimeoutMs = options.databaseTimeoutMs ?? 10_000;
+  if (!Number.isInteger(databaseTimeoutMs) || databaseTimeoutMs < 100) {
+    throw new ConfigurationError('databaseTimeoutMs', 'must be a whole number of milliseconds, at least 100');
+  }
+  return {
+    dataSource: options.dataSource,
+    encryptionSecret: secret,
+    bodyLimitBytes,
+    basicAuth: options.basicAuth,
+    adminAuthenticator: options.adminAuthenticator,
+    rateLimit,
+    logger: options.logger ?? createDefaultLogger(),
+    databaseTimeoutMs,
+  };
+}

@@ -1,0 +1,128 @@
+import { Router, type RequestHandler } from 'express';
+import { ApiKeyService } from './auth/api-key.service';
+import { createGuards } from './auth/guards';
+import { createConnectionRouter } from './connections/connection.router';
+import { ConnectionService } from './connections/connection.service';
+import { resolveConnection } from './connections/resolve-connection';
+import type { PluginContext, WebhookServices } from './context';
+import { DeploymentService } from './deployments/deployment.service';
+import { DoraService } from './dora/dora.service';
+import { webhookEntities } from './entities';
+import { errorHandler } from './http/error-handler';
+import { readJsonBody } from './http/read-body';
+import { IssueService } from './issues/issue.service';
+import { webhookMigrations } from './migrations';
+import { loadOpenApiDocument, type OpenApiDocument } from './openapi';
+import { resolveOptions, type ResolvedOptions, type WebhookPluginOptions } from './options';
+import { ProjectService } from './projects/project.service';
+import { PullRequestService } from './pull-requests/pull-request.service';
+import { ingestionRouters } from './routes';
+import { verifyDataSource } from './db/verify-data-source';
+
+/** What `createWebhookPlugin` hands the host (house style §1). */
+export interface WebhookPlugin {
+  name: 'webhook';
+  /** Add to the host DataSource's `entities` before `initialize()`. */
+  entities: typeof webhookEntities;
+  /** Add to the host DataSource's `migrations`, then run them. */
+  migrations: typeof webhookMigrations;
+  /**
+   * The webhook routes, path-agnostic: mount where DevLake has them (`/api/plugins/webhook`,
+   * `/plugins/webhook`). Basic credentials or API keys, as configured.
+   */
+  router: Router;
+  /**
+   * The same routes in DevLake's API-key form, where only `Authorization: Bearer <key>` is
+   * accepted: mount at `/api/rest/plugins/webhook` and `/rest/plugins/webhook`.
+   */
+  apiKeyRouter: Router;
+  /** The OpenAPI 3 document of the routes, for hosts to merge into their own. */
+  openapi: OpenApiDocument;
+  /** The services, for hosts that call them directly (e.g. from a queue consumer). */
+  services: WebhookServices;
+  /**
+   * Checks, after the DataSource is initialised, that it can work: migrations ran, MySQL
+   * speaks UTC, no host entity claims one of our tables with another shape. Throws a
+   * ConfigurationError naming the problem. The routers also run it once, on first use.
+   */
+  verify(): Promise<void>;
+}
+
+function createServices(options: ResolvedOptions): WebhookServices {
+  const { dataSource } = options;
+  const apiKeys = new ApiKeyService(dataSource, options.encryptionSecret);
+  return {
+    apiKeys,
+    connections: new ConnectionService(dataSource, apiKeys),
+    projects: new ProjectService(dataSource),
+    deployments: new DeploymentService(dataSource),
+    issues: new IssueService(dataSource),
+    pullRequests: new PullRequestService(dataSource),
+    dora: new DoraService(dataSource),
+  };
+}
+
+/**
+ * Creates the webhook plugin. The host keeps control: the plugin never opens a database
+ * connection, never reads the environment and never chooses its mount path.
+ *
+ * @example
+ * const dataSource = new DataSource({ type: 'better-sqlite3', database: 'hook.sqlite',
+ *   entities: [...webhookEntities], migrations: [...webhookMigrations] });
+ * const webhook = createWebhookPlugin({ dataSource });
+ * await dataSource.initialize(); await dataSource.runMigrations();
+ * app.use('/api/plugins/webhook', webhook.router);
+ */
+export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin {
+  const options = resolveOptions(input);
+  const services = createServices(options);
+  const openapi = loadOpenApiDocument();
+  let verified: Promise<void> | undefined;
+  const verify = (): Promise<void> => {
+    verified ??= verifyDataSource(options.dataSource).catch((error: unknown) => {
+      verified = undefined;
+      throw error;
+    });
+    return verified;
+  };
+  const ensureVerified: RequestHandler = async (_req, _res, next) => {
+    await verify();
+    next();
+  };
+
+  const buildRouter = (requireApiKey: boolean): Router => {
+    const context: PluginContext = {
+      options,
+      services,
+      guards: createGuards(options, services.apiKeys, requireApiKey),
+      readBody: readJsonBody(options.bodyLimitBytes),
+      resolveConnection: resolveConnection(services.connections),
+    };
+    const router = Router();
+    router.use(ensureVerified);
+    router.use('/connections', createConnectionRouter(context));
+
+    // Ingestion routes exist in three addressing forms (contract §2). The by-name and
+    // /connections forms come first; `/:connectionId` resolves per route, so it never
+    // captures the admin paths above.
+    const ingest = Router({ mergeParams: true });
+    for (const create of ingestionRouters) ingest.use(create(context));
+    router.use('/connections/by-name/:connectionName', ingest);
+    router.use('/connections/:connectionId', ingest);
+    router.use('/:connectionId', ingest);
+
+    router.use(errorHandler(options.logger));
+    return router;
+  };
+
+  return {
+    name: 'webhook',
+    entities: webhookEntities,
+    migrations: webhookMigrations,
+    router: buildRouter(false),
+    apiKeyRouter: buildRouter(true),
+    openapi,
+    services,
+    verify,
+  };
+}

@@ -1,0 +1,112 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { WebhookConnection } from '../connections/connection.entity';
+import { withTransaction } from '../db/transaction';
+import { upsertRows } from '../db/upsert';
+import { Board } from '../issues/issue.entity';
+import { CicdScope, Project, ProjectMapping, Repo } from './project.entity';
+
+/** `webhook:<cid>`: the id of a connection's scope, board and repo (contract §8). */
+export function scopeIdOf(connectionId: number): string {
+  return `webhook:${connectionId}`;
+}
+
+/** The DevLake tables a project maps to a connection's `webhook:<cid>` rows. */
+export const MAPPED_TABLES = ['cicd_scopes', 'boards', 'repos'] as const;
+
+/**
+ * Projects link connections into DevLake's `project_mapping` at once (contract §8, §9):
+ * DevLake only writes those rows when a project pipeline runs, which is why its webhook data
+ * so often "arrives with 200 but never shows on the dashboard".
+ */
+export class ProjectService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The project a connection belongs to, or null. */
+  async projectOf(connectionId: number): Promise<string | null> {
+    return (await this.projectsOf([connectionId])).get(connectionId) ?? null;
+  }
+
+  async projectsOf(connectionIds: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (connectionIds.length === 0) return out;
+    const rows = await this.dataSource
+      .getRepository(ProjectMapping)
+      .createQueryBuilder('m')
+      .where('m.table = :table', { table: 'cicd_scopes' })
+      .andWhere('m.row_id IN (:...ids)', { ids: connectionIds.map(scopeIdOf) })
+      .getMany();
+    for (const row of rows) out.set(Number(row.rowId.slice('webhook:'.length)), row.projectName);
+    return out;
+  }
+
+  /** Links (or, with null, unlinks) a connection; a connection is in at most one project. */
+  async setProject(connection: WebhookConnection, projectName: string | null): Promise<void> {
+    if (projectName) await this.link(connection, projectName);
+    else await withTransaction(this.dataSource, (manager) => this.unlinkAll(connection.id, manager));
+  }
+
+  async link(connection: WebhookConnection, projectName: string): Promise<void> {
+    const scopeId = scopeIdOf(connection.id);
+    const now = new Date();
+    await withTransaction(this.dataSource, async (manager) => {
+      await this.unmap(connection.id, manager);
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Project)
+        .values({ name: projectName, description: null, createdAt: now, updatedAt: now })
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+      await upsertRows(
+        manager,
+        ProjectMapping,
+        MAPPED_TABLES.map((table) => ({ projectName, table, rowId: scopeId, createdAt: now, updatedAt: now })),
+      );
+      await upsertRows(manager, CicdScope, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
+      await upsertRows(manager, Repo, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
+      await upsertRows(manager, Board, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
+    });
+  }
+
+  private async unmap(connectionId: number, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .delete()
+      .from(ProjectMapping)
+      .where('row_id = :rowId', { rowId: scopeIdOf(connectionId) })
+      .andWhere(`${manager.connection.driver.escape('table')} IN (:...tables)`, { tables: [...MAPPED_TABLES] })
+      .execute();
+  }
+
+  /** Removes the connection's project mapping and the scope and repo rows linking wrote. */
+  async unlinkAll(connectionId: number, manager: EntityManager): Promise<void> {
+    await this.unmap(connectionId, manager);
+    await manager.getRepository(CicdScope).delete({ id: scopeIdOf(connectionId) });
+    await manager.getRepository(Repo).delete({ id: scopeIdOf(connectionId) });
+  }
+
+  /** Every project with its connections' ids. */
+  async list(): Promise<{ name: string; connectionIds: number[] }[]> {
+    const projects = await this.dataSource.getRepository(Project).find({ order: { name: 'ASC' } });
+    const mappings = await this.dataSource
+      .getRepository(ProjectMapping)
+      .createQueryBuilder('m')
+      .where('m.table = :table', { table: 'cicd_scopes' })
+      .andWhere('m.row_id LIKE :prefix', { prefix: 'webhook:%' })
+      .getMany();
+    return projects.map((project) => ({
+      name: project.name,
+      connectionIds: mappings
+        .filter((m) => m.projectName === project.name)
+        .map((m) => Number(m.rowId.slice('webhook:'.length)))
+        .sort((a, b) => a - b),
+    }));
+  }
+
+  /** The scope ids (`webhook:<cid>`) a project's mapping lists for one DevLake table. */
+  async scopeIds(projectName: string, table: (typeof MAPPED_TABLES)[number]): Promise<string[]> {
+    const rows = await this.dataSource.getRepository(ProjectMapping).findBy({ projectName, table });
+    return rows.map((row) => row.rowId);
+  }
+}

@@ -1,0 +1,9 @@
+import type { Router } from 'express';
+import type { PluginContext } from './context';
+
+/**
+ * The ingestion routers of each resource, relative to a connection's prefix
+ * (`/:connectionId`, `/connections/:connectionId`, `/connections/by-name/:connectionName`).
+ * Each resource folder adds its factory here.
+ */
+export const ingestionRouters: ((context: PluginContext) => Router)[] = [];

@@ -1,0 +1,54 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { DataSource } from 'typeorm';
+import { errorHandler, notFoundHandler } from '../http/error-handler';
+import type { Logger } from '../logger';
+import type { WebhookPlugin } from '../plugin';
+
+/** The prefixes under which DevLake serves the webhook (contract §1). */
+export const WEBHOOK_PREFIXES = ['/api/plugins/webhook', '/plugins/webhook'] as const;
+export const API_KEY_PREFIXES = ['/api/rest/plugins/webhook', '/rest/plugins/webhook'] as const;
+
+async function databaseAnswers(dataSource: DataSource, timeoutMs: number): Promise<boolean> {
+  if (!dataSource.isInitialized) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      dataSource.query('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The standalone server's Express app: one host of the plugin among others. It mounts the
+ * plugin where DevLake has it, plus DevLake's ping.
+ */
+export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+
+  for (const ping of ['/api/ping', '/ping']) {
+    app.get(ping, async (_req, res) => {
+      const ok = await databaseAnswers(dataSource, 2000);
+      if (!ok) res.setHeader('Retry-After', '5');
+      res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'database unavailable' });
+    });
+  }
+
+  for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
+  for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { webhookEntities } from '../entities';
+import { webhookMigrations } from '../migrations';
+import type { DatabaseConfig } from './config';
+
+/**
+ * The standalone server's DataSource. Hosts build their own; the points that matter for any
+ * host are `timezone: 'Z'` and utf8mb4 on MySQL, and WAL with a busy timeout on SQLite.
+ */
+export function createDataSource(
+  database: DatabaseConfig,
+  options: { poolSize?: number; timeoutMs?: number } = {},
+): DataSource {
+  const common = {
+    entities: [...webhookEntities],
+    migrations: [...webhookMigrations],
+    migrationsRun: false,
+    logging: false as const,
+  };
+  if (database.type === 'sqlite') {
+    if (database.file !== ':memory:') mkdirSync(path.dirname(database.file), { recursive: true });
+    return new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: database.file,
+      enableWAL: true,
+      timeout: options.timeoutMs ?? 10_000,
+    });
+  }
+  return new DataSource({
+    ...common,
+    type: 'mysql',
+    url: database.url,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    supportBigNumbers: true,
+    connectTimeout: options.timeoutMs ?? 10_000,
+    poolSize: options.poolSize ?? 10,
+    extra: {
+      // Fail fast with 503 when the pool is exhausted or the server is gone (issue 9).
+      queueLimit: 200,
+      enableKeepAlive: true,
+    },
+  });
+}

@@ -1,0 +1,96 @@
+import type { Server } from 'node:http';
+import { createWebhookPlugin } from '../plugin';
+import { createDefaultLogger } from '../logger';
+import { ConfigurationError } from '../options';
+import { loadConfig, describeDatabase, type ServerConfig } from './config';
+import { createApp } from './create-app';
+import { createDataSource } from './data-source';
+
+/** Prints one line naming the setting and the cause, never a stack trace, and exits non-zero. */
+function fail(message: string): never {
+  process.stderr.write(`devlake-webhook: ${message}\n`);
+  process.exit(1);
+}
+
+function authMode(config: ServerConfig): string {
+  if (config.basicAuth) return 'Basic (ADMIN_USER) and API keys';
+  if (config.allowUnauthenticated) return 'NONE: ALLOW_UNAUTHENTICATED=true, a proxy in front must authenticate';
+  return 'open on loopback only (set ADMIN_USER and ADMIN_PASS to listen elsewhere)';
+}
+
+export async function main(): Promise<Server> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    fail(error instanceof ConfigurationError ? error.message : String(error));
+  }
+  const logger = createDefaultLogger(config.logLevel);
+  const dataSource = createDataSource(config.database);
+  const plugin = createWebhookPlugin({
+    dataSource,
+    encryptionSecret: config.encryptionSecret,
+    basicAuth: config.basicAuth,
+    bodyLimitBytes: config.bodyLimitBytes,
+    rateLimit: config.rateLimit,
+    logger,
+  });
+  try {
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    await plugin.verify();
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    fail(`DB_URL: cannot use ${describeDatabase(config.database)}: ${cause.split('\n')[0]}`);
+  }
+  if (config.allowUnauthenticated && !config.basicAuth) {
+    logger.warn('ALLOW_UNAUTHENTICATED=true: this server accepts every request; make sure a proxy authenticates them');
+  }
+
+  const app = createApp(plugin, dataSource, logger);
+  const server = app.listen(config.port, config.host);
+  // Slow clients are cut off (issue 9): headers within 10 s, a whole request within 30 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch((error: NodeJS.ErrnoException) =>
+    fail(`PORT: cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`),
+  );
+
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // One plain, readable line for the person who ran `npm start`; the logs stay JSON.
+  process.stdout.write(
+    `devlake-webhook listening on http://${shownHost}:${port} (database: ${describeDatabase(config.database)}; auth: ${authMode(config)})\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: no new connections; finishing requests in flight`);
+    const force = setTimeout(() => {
+      logger.warn('shutdown timed out; closing remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    server.close(async () => {
+      await dataSource.destroy().catch(() => undefined);
+      logger.info('stopped');
+      process.exit(0);
+    });
+    // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+}
