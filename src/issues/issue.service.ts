@@ -1,6 +1,281 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { WebhookConnection } from '../connections/connection.entity';
+import { withTransaction } from '../db/transaction';
+import { upsertRows } from '../db/upsert';
+import { InputError, NotFoundError, type FieldCause } from '../http/errors';
+import { summarizeCauses } from '../http/validate-body';
+import { scopeIdOf } from '../projects/project.service';
+import type { IssueDto } from './issue.dto';
+import {
+  Board,
+  BoardIssue,
+  Incident,
+  IncidentAssignee,
+  IncidentDeploymentLink,
+  Issue,
+  IssueAssignee,
+} from './issue.entity';
 
-/** Writes issues and incidents (contract §6). Filled in by issue 4. */
+/** What ingestion answers with: the stored ids (contract §4 allows `data` to carry them). */
+export interface IssueIds {
+  issueId: string;
+  /** The incident row's id (the issue id) when the issue is an INCIDENT, else null. */
+  incidentId: string | null;
+}
+
+/** DevLake's id columns are varchar(255). */
+const ID_MAX = 255;
+
+/** `webhook:<cid>:<key>`: the contract's form of every id the webhook derives from a caller's key. */
+export function prefixedIdOf(connectionId: number, key: string): string {
+  return `${scopeIdOf(connectionId)}:${key}`;
+}
+
+/**
+ * The key as the id column compares it. MySQL's `utf8mb4_bin` is a PAD SPACE collation, so
+ * `DLK-1` and `DLK-1 ` are one primary key there (as in DevLake) but two on SQLite; dropping
+ * trailing spaces makes both databases agree.
+ */
+export function issueKeyOf(sent: string): string {
+  return sent.replace(/ +$/, '');
+}
+
+function characters(value: string): number {
+  return [...value].length;
+}
+
+/** Whole minutes from created to resolved; never negative (the column is unsigned). */
+function minutesBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.floor((to.getTime() - from.getTime()) / 60_000));
+}
+
+/**
+ * The lead time DevLake's dashboards read (contract §6): what was sent, unless it is unset
+ * (absent or 0) and both dates are known, then the whole minutes between them.
+ */
+function leadTimeOf(sent: number | null | undefined, created: Date | null, resolved: Date | null): number | null {
+  if (sent) return sent;
+  if (created && resolved) return minutesBetween(created, resolved);
+  return sent ?? null;
+}
+
+function isIncidentType(type: string | null): boolean {
+  return type === 'INCIDENT';
+}
+
+/**
+ * Writes issues and incidents into DevLake's tables (contract §6, §9). Everything one request
+ * writes happens in one transaction.
+ */
 export class IssueService {
   constructor(readonly dataSource: DataSource) {}
+
+  /** Creates or replaces an issue, with its board, assignees, incident and deployment link. */
+  async save(connection: WebhookConnection, sent: IssueDto, now: Date = new Date()): Promise<IssueIds> {
+    const cid = connection.id;
+    const input = { ...sent, issueKey: issueKeyOf(sent.issueKey) };
+    this.checkInput(cid, input);
+    const id = prefixedIdOf(cid, input.issueKey);
+    const boardId = scopeIdOf(cid);
+    const prefixed = (key: string | undefined) => (key === undefined ? null : prefixedIdOf(cid, key));
+    const type = input.type === undefined ? null : input.type.trim().toUpperCase();
+    const resolutionDate = input.resolutionDate ?? null;
+    const stamps = { createdAt: now, updatedAt: now };
+
+    // Every column is given, so a re-post replaces the issue entirely, as DevLake's does.
+    const issue: Partial<Issue> = {
+      id,
+      ...stamps,
+      url: input.url ?? null,
+      iconUrl: null,
+      issueKey: input.issueKey,
+      title: input.title,
+      description: input.description ?? null,
+      epicKey: input.epicKey ?? null,
+      type,
+      originalType: input.type ?? null,
+      status: input.status,
+      originalStatus: input.originalStatus,
+      storyPoint: input.storyPoint ?? null,
+      resolutionDate,
+      createdDate: input.createdDate,
+      updatedDate: input.updatedDate ?? null,
+      leadTimeMinutes: leadTimeOf(input.leadTimeMinutes, input.createdDate, resolutionDate),
+      originalEstimateMinutes: input.originalEstimateMinutes ?? null,
+      timeSpentMinutes: input.timeSpentMinutes ?? null,
+      timeRemainingMinutes: input.timeRemainingMinutes ?? null,
+      creatorId: prefixed(input.creatorId),
+      creatorName: input.creatorName ?? null,
+      assigneeId: prefixed(input.assigneeId),
+      assigneeName: input.assigneeName ?? null,
+      parentIssueId: prefixed(input.parentIssueKey),
+      priority: input.priority ?? null,
+      severity: input.severity ?? null,
+      urgency: input.urgency ?? null,
+      component: input.component ?? null,
+      originalProject: input.boardKey ?? null,
+      isSubtask: null,
+      dueDate: null,
+      fixVersions: null,
+    };
+    const incident = isIncidentType(type);
+
+    await withTransaction(this.dataSource, async (manager) => {
+      // The board is named after the connection (contract §9); columns DevLake or a user may
+      // have filled on an existing board are left alone.
+      await upsertRows(
+        manager,
+        Board,
+        [{ id: boardId, name: connection.name, ...stamps }],
+        ['created_at', 'description', 'url', 'created_date', 'type'],
+      );
+      await upsertRows(manager, Issue, [issue]);
+      await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
+
+      await manager.delete(IssueAssignee, { issueId: id });
+      if (issue.assigneeId) {
+        await upsertRows(manager, IssueAssignee, [
+          { issueId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
+        ]);
+      }
+
+      // The incident row follows the issue's type in both directions (contract §9).
+      await manager.delete(IncidentAssignee, { incidentId: id });
+      if (incident) {
+        await upsertRows(manager, Incident, [this.incidentOf(issue, boardId)]);
+        if (issue.assigneeId) {
+          await upsertRows(manager, IncidentAssignee, [
+            { incidentId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
+          ]);
+        }
+      } else {
+        await manager.delete(Incident, { id });
+      }
+
+      // A re-post without deploymentId removes the link: the payload is the whole issue.
+      if (input.deploymentId === undefined) {
+        await manager.delete(IncidentDeploymentLink, { issueId: id });
+      } else {
+        await upsertRows(
+          manager,
+          IncidentDeploymentLink,
+          [{ issueId: id, deploymentKey: input.deploymentId, cicdDeploymentId: prefixedIdOf(cid, input.deploymentId) }],
+          [],
+        );
+      }
+    });
+    return { issueId: id, incidentId: incident ? id : null };
+  }
+
+  /**
+   * Closes an issue and its incident: status DONE, `resolution_date` now when empty (DevLake
+   * leaves it empty, so recovery time is never measured: contract §9), `lead_time_minutes`
+   * when unset. `original_status` is kept (DevLake blanks it; the sender's word is worth more).
+   * Closing twice changes nothing but `updated_at`.
+   */
+  async close(connection: WebhookConnection, sentKey: string, now: Date = new Date()): Promise<IssueIds> {
+    const cid = connection.id;
+    const issueKey = issueKeyOf(sentKey);
+    this.checkKey(cid, issueKey);
+    const id = prefixedIdOf(cid, issueKey);
+    return withTransaction(this.dataSource, async (manager) => {
+      const issue = await manager.findOneBy(Issue, { id });
+      if (!issue) {
+        throw new NotFoundError(`issue "${issueKey}" not found in connection ${cid} ("${connection.name}")`);
+      }
+      const resolutionDate = issue.resolutionDate ?? now;
+      const changes = {
+        status: 'DONE',
+        resolutionDate,
+        leadTimeMinutes: leadTimeOf(issue.leadTimeMinutes, issue.createdDate, resolutionDate),
+        updatedAt: now,
+      };
+      await manager.update(Issue, { id }, changes);
+      const incident = await this.closeIncident(manager, id, changes);
+      return { issueId: id, incidentId: incident ? id : null };
+    });
+  }
+
+  private async closeIncident(manager: EntityManager, id: string, changes: Partial<Incident>): Promise<boolean> {
+    const result = await manager.update(Incident, { id }, changes);
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** DevLake's `issue.ToIncident(boardId)`: the same id and fields, scoped to the connection's board. */
+  private incidentOf(issue: Partial<Issue>, boardId: string): Partial<Incident> {
+    return {
+      id: issue.id,
+      createdAt: issue.createdAt,
+      updatedAt: issue.updatedAt,
+      url: issue.url,
+      incidentKey: issue.issueKey,
+      title: issue.title,
+      description: issue.description,
+      status: issue.status,
+      originalStatus: issue.originalStatus,
+      resolutionDate: issue.resolutionDate,
+      createdDate: issue.createdDate,
+      updatedDate: issue.updatedDate,
+      leadTimeMinutes: issue.leadTimeMinutes,
+      originalEstimateMinutes: issue.originalEstimateMinutes,
+      timeSpentMinutes: issue.timeSpentMinutes,
+      timeRemainingMinutes: issue.timeRemainingMinutes,
+      creatorId: issue.creatorId,
+      creatorName: issue.creatorName,
+      parentIncidentId: issue.parentIssueId,
+      priority: issue.priority,
+      severity: issue.severity,
+      urgency: issue.urgency,
+      component: issue.component,
+      originalProject: issue.originalProject,
+      table: 'boards',
+      scopeId: boardId,
+      assigneeId: issue.assigneeId,
+      assigneeName: issue.assigneeName,
+    };
+  }
+
+  /** Rules the DTO cannot check alone: they need the connection id or two fields at once. */
+  private checkInput(cid: number, input: IssueDto): void {
+    const causes = this.blankKeyCauses(input.issueKey);
+    causes.push(
+      ...this.idLengthCauses(cid, [
+        ['issueKey', input.issueKey],
+        ['parentIssueKey', input.parentIssueKey],
+        ['creatorId', input.creatorId],
+        ['assigneeId', input.assigneeId],
+        ['deploymentId', input.deploymentId],
+      ]),
+    );
+    if (input.type !== undefined && characters(input.type.trim().toUpperCase()) > 100) {
+      causes.push({
+        field: 'type',
+        message: "type in upper case is longer than 100 characters, the size of DevLake's column",
+      });
+    }
+    if (input.resolutionDate && input.resolutionDate.getTime() < input.createdDate.getTime()) {
+      causes.push({ field: 'resolutionDate', message: 'resolutionDate is before createdDate' });
+    }
+    if (causes.length > 0) throw new InputError(summarizeCauses(causes), causes);
+  }
+
+  private checkKey(cid: number, issueKey: string): void {
+    const causes = [...this.blankKeyCauses(issueKey), ...this.idLengthCauses(cid, [['issueKey', issueKey]])];
+    if (causes.length > 0) throw new InputError(summarizeCauses(causes), causes);
+  }
+
+  private blankKeyCauses(issueKey: string): FieldCause[] {
+    return issueKey.trim() === '' ? [{ field: 'issueKey', message: 'issueKey must not be blank' }] : [];
+  }
+
+  /** Ids are `webhook:<cid>:<key>` in varchar(255) columns: the key must leave room for the prefix. */
+  private idLengthCauses(cid: number, fields: [string, string | undefined][]): FieldCause[] {
+    const room = ID_MAX - characters(prefixedIdOf(cid, ''));
+    return fields
+      .filter(([, value]) => value !== undefined && characters(value) > room)
+      .map(([field]) => ({
+        field,
+        message: `${field} is longer than ${room} characters: with the prefix "${prefixedIdOf(cid, '')}" it would not fit DevLake's 255-character id column`,
+      }));
+  }
 }

@@ -1,0 +1,38 @@
+import { Router, type Request, type Response } from 'express';
+import type { PluginContext } from '../context';
+import { connectionOf } from '../connections/resolve-connection';
+import { successEnvelope } from '../http/envelope';
+import { validateBody } from '../http/validate-body';
+import { CloseIssueDto, IssueDto } from './issue.dto';
+
+/**
+ * Issue ingestion (contract §2, §6), relative to a connection's prefix. Close exists in three
+ * forms: DevLake v0.16's `/issue/:issueKey/close`, the seed's `/issue/:boardKey/:issueKey/close`
+ * (the board key is informational: the issue key alone is unique in a connection), and
+ * `/issue/close` with the key in the body, for senders whose URL is fixed. Express decodes path
+ * parameters, so `%2F` and `%20` in a key work.
+ */
+export function createIssueRouter(context: PluginContext): Router {
+  const { services, guards, readBody, resolveConnection } = context;
+  const router = Router({ mergeParams: true });
+  const ingestion = [resolveConnection, guards.ingestion, ...readBody];
+
+  router.post('/issues', ...ingestion, async (req, res) => {
+    const body = await validateBody(IssueDto, req.body);
+    res.json(successEnvelope(await services.issues.save(connectionOf(res), body)));
+  });
+
+  router.post('/issue/close', ...ingestion, async (req, res) => {
+    const body = await validateBody(CloseIssueDto, req.body);
+    res.json(successEnvelope(await services.issues.close(connectionOf(res), body.issueKey)));
+  });
+
+  const closeByPath = async (req: Request, res: Response) => {
+    const { issueKey } = req.params as Record<string, string>;
+    res.json(successEnvelope(await services.issues.close(connectionOf(res), issueKey)));
+  };
+  router.post('/issue/:issueKey/close', ...ingestion, closeByPath);
+  router.post('/issue/:boardKey/:issueKey/close', ...ingestion, closeByPath);
+
+  return router;
+}
