@@ -11,6 +11,8 @@ const config: Config = {
   maxWorkers: 2,
   testTimeout: 60_000,
   setupFiles: ['reflect-metadata'],
+  // The README's host example imports the package by name; tests resolve it to the source.
+  moduleNameMapper: { '^devlake-webhook$': '<rootDir>/src/index.ts' },
 };
 
 export default config;

@@ -1,4 +1,4 @@
-import { Table, TableIndex, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { Table, TableColumn, TableIndex, type QueryRunner, type TableColumnOptions } from 'typeorm';
 
 /**
  * A small vocabulary for DevLake's MySQL column types, written once and turned into TypeORM
@@ -124,7 +124,7 @@ async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
 async function remember(
   queryRunner: QueryRunner,
   name: string,
-  kind: 'table' | 'index',
+  kind: 'table' | 'index' | 'column',
   tableName: string,
   migration: string,
 ): Promise<void> {
@@ -137,8 +137,9 @@ async function remember(
 }
 
 /**
- * Creates each table that does not exist yet, and each listed index missing from its table,
- * recording what it created under the migration's name.
+ * Creates each table that does not exist yet, each column missing from an existing table, and
+ * each listed index missing from its table, recording what it created under the migration's
+ * name so that `down()` removes exactly that.
  */
 export async function createMissing(queryRunner: QueryRunner, migration: string, specs: TableSpec[]): Promise<void> {
   const mysql = isMysql(queryRunner);
@@ -154,7 +155,17 @@ export async function createMissing(queryRunner: QueryRunner, migration: string,
       );
       await remember(queryRunner, spec.name, 'table', spec.name, migration);
     }
-    const table = await queryRunner.getTable(spec.name);
+    let table = await queryRunner.getTable(spec.name);
+    // An existing (older) DevLake table may lack columns we write: add just those.
+    const missing = spec.columns.filter((column) => !table?.columns.some((existing) => existing.name === column.name));
+    for (const column of missing) {
+      await queryRunner.addColumn(
+        spec.name,
+        new TableColumn(toColumn({ ...column, primary: false, autoIncrement: false }, mysql)),
+      );
+      await remember(queryRunner, `${spec.name}.${column.name}`, 'column', spec.name, migration);
+    }
+    if (missing.length > 0) table = await queryRunner.getTable(spec.name);
     for (const index of spec.indexes ?? []) {
       const exists = table?.indices.some(
         (existing) => existing.name === index.name || existing.columnNames.join(',') === index.columns.join(','),
@@ -179,6 +190,11 @@ export async function dropCreated(queryRunner: QueryRunner, migration: string): 
   for (const row of rows.filter((r) => r.kind === 'index')) {
     const indexName = row.object_name.slice(row.table_name.length + 1);
     if (await queryRunner.hasTable(row.table_name)) await queryRunner.dropIndex(row.table_name, indexName);
+  }
+  for (const row of rows.filter((r) => r.kind === 'column')) {
+    const columnName = row.object_name.slice(row.table_name.length + 1);
+    if (await queryRunner.hasColumn(row.table_name, columnName))
+      await queryRunner.dropColumn(row.table_name, columnName);
   }
   for (const row of rows.filter((r) => r.kind === 'table').reverse()) {
     await queryRunner.dropTable(row.table_name, true);

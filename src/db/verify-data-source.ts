@@ -1,8 +1,23 @@
 import type { DataSource } from 'typeorm';
 import { webhookEntities } from '../entities';
+import { webhookMigrations } from '../migrations';
 import { ConfigurationError } from '../options';
 
 const OUR_TARGETS = new Set<unknown>(webhookEntities);
+
+/** Our migrations that the DataSource's migrations table does not list as run. */
+async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const ours = webhookMigrations.map((migration) => new migration().name);
+  const table = dataSource.driver.escape(dataSource.options.migrationsTableName ?? 'migrations');
+  let ran: Set<string>;
+  try {
+    const rows: { name: string }[] = await dataSource.query(`SELECT name FROM ${table}`);
+    ran = new Set(rows.map((row) => row.name));
+  } catch {
+    ran = new Set();
+  }
+  return ours.filter((name) => !ran.has(name));
+}
 
 /**
  * Start-up checks that turn silent data corruption into a clear message:

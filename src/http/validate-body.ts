@@ -82,6 +82,8 @@ export async function validateBody<T extends object>(dto: DtoClass<T>, body: unk
     whitelist: true,
     forbidNonWhitelisted: false,
     forbidUnknownValues: false,
+    // One cause per field: "is required" alone, not also "must be a string" and "must not be empty".
+    stopAtFirstError: true,
     validationError: { target: false, value: false },
   });
   if (errors.length > 0) {

@@ -1,0 +1,114 @@
+import { webhookMigrations } from '../src/migrations';
+import { createDataSource } from '../src/server/data-source';
+import { createTestDatabase, ON_MYSQL, type TestDatabase } from './helpers/test-db';
+import type { DataSource } from 'typeorm';
+
+/** Every table the plugin's migrations create on an empty database. */
+const OUR_TABLES = [
+  '_tool_webhook_connections',
+  '_devlake_api_keys',
+  '_tool_webhook_settings',
+  '_tool_webhook_api_key_usage',
+  'cicd_deployments',
+  'cicd_deployment_commits',
+  'boards',
+  'board_issues',
+  'issues',
+  'issue_assignees',
+  'incidents',
+  'incident_assignees',
+  '_tool_webhook_incident_deployments',
+  'pull_requests',
+  'projects',
+  'project_mapping',
+  'cicd_scopes',
+  'repos',
+];
+
+async function tables(dataSource: DataSource): Promise<string[]> {
+  const rows: Record<string, string>[] = ON_MYSQL
+    ? await dataSource.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()')
+    : await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table'");
+  return rows.map((row) => row.name ?? row.NAME ?? row.TABLE_NAME);
+}
+
+async function columnType(dataSource: DataSource, table: string, column: string): Promise<string> {
+  if (ON_MYSQL) {
+    const rows = await dataSource.query(
+      'SELECT column_type AS t FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?',
+      [table, column],
+    );
+    return String(rows[0]?.t);
+  }
+  const rows: { name: string; type: string }[] = await dataSource.query(`PRAGMA table_info("${table}")`);
+  return String(rows.find((row) => row.name === column)?.type);
+}
+
+describe('migrations (issue 2, point 4)', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    dataSource = createDataSource(database.config);
+    await dataSource.initialize();
+  });
+  afterEach(async () => {
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it("creates DevLake's tables with DevLake's MySQL types, keeps rows, and drops them all on the way down", async () => {
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await tables(dataSource)).toEqual(expect.arrayContaining(OUR_TABLES));
+    if (ON_MYSQL) {
+      expect(await columnType(dataSource, 'cicd_deployment_commits', 'created_date')).toBe('datetime(3)');
+      expect(await columnType(dataSource, 'cicd_deployment_commits', 'commit_msg')).toBe('longtext');
+      expect(await columnType(dataSource, '_tool_webhook_connections', 'id')).toBe('bigint(20) unsigned');
+      expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('varchar(100)');
+    } else {
+      expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('varchar(100)');
+    }
+
+    await dataSource.query(
+      "INSERT INTO _tool_webhook_connections (name, created_at, updated_at) VALUES ('kept', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    );
+    await dataSource.query(
+      "INSERT INTO cicd_deployments (id, cicd_scope_id, name) VALUES ('webhook:1:d1', 'webhook:1', 'deploy')",
+    );
+    // Running again is a no-op: nothing pending, rows untouched.
+    await dataSource.runMigrations({ transaction: 'each' });
+    const rows = await dataSource.query('SELECT name FROM cicd_deployments');
+    expect(rows).toEqual([{ name: 'deploy' }]);
+
+    for (let i = 0; i < webhookMigrations.length; i += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+    const left = await tables(dataSource);
+    for (const table of OUR_TABLES) expect(left).not.toContain(table);
+    expect(left).not.toContain('_tool_webhook_created_objects');
+  });
+
+  it('keeps an existing DevLake table and its rows, adds only the columns it lacks, and removes only those on the way down', async () => {
+    // A DevLake database already has its own cicd_deployments (here with a column we lack).
+    await dataSource.query(
+      'CREATE TABLE cicd_deployments (id varchar(255) NOT NULL PRIMARY KEY, cicd_scope_id varchar(255), name longtext, devlake_only varchar(10))'.replace(
+        'longtext',
+        ON_MYSQL ? 'longtext' : 'text',
+      ),
+    );
+    await dataSource.query("INSERT INTO cicd_deployments (id, name, devlake_only) VALUES ('devlake-1', 'theirs', 'x')");
+
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await dataSource.query('SELECT id, devlake_only, result FROM cicd_deployments')).toEqual([
+      { id: 'devlake-1', devlake_only: 'x', result: null },
+    ]);
+
+    for (let i = 0; i < webhookMigrations.length; i += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+    const left = await tables(dataSource);
+    expect(left).toContain('cicd_deployments');
+    expect(left).not.toContain('cicd_deployment_commits');
+    expect(await dataSource.query('SELECT id FROM cicd_deployments')).toEqual([{ id: 'devlake-1' }]);
+    // The columns the migration added to DevLake's table are gone again; DevLake's stay.
+    expect(await columnType(dataSource, 'cicd_deployments', 'devlake_only')).toMatch(/varchar\(10\)/);
+    expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('undefined');
+  });
+});
