@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { PluginContext } from './context';
+import { createDeploymentRouter } from './deployments/deployment.router';
 import { createIssueRouter } from './issues/issue.router';
 
 /**
@@ -7,4 +8,4 @@ import { createIssueRouter } from './issues/issue.router';
  * (`/:connectionId`, `/connections/:connectionId`, `/connections/by-name/:connectionName`).
  * Each resource folder adds its factory here.
  */
-export const ingestionRouters: ((context: PluginContext) => Router)[] = [createIssueRouter];
+export const ingestionRouters: ((context: PluginContext) => Router)[] = [createIssueRouter, createDeploymentRouter];

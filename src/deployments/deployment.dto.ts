@@ -1,0 +1,121 @@
+import { DateField, EnumField, NestedArrayField, StringField } from '../http/fields';
+
+/** DevLake's environments (contract §5); matched in any case, stored upper-case. */
+export const ENVIRONMENTS = ['PRODUCTION', 'STAGING', 'TESTING', 'DEVELOPMENT'] as const;
+
+/**
+ * Sizes of DevLake's columns in characters (/tmp/devlake-schema.md): `varchar(255)` for ids and
+ * short names, `varchar(100)` for result and status, `varchar(500)` for `repo_url`. Long text
+ * columns (names, titles, urls, messages, ref names) have no limit here.
+ */
+const VARCHAR = 255;
+const STATUS = 100;
+const REPO_URL = 500;
+
+/** The most commits one deployment may list. */
+export const MAX_COMMITS = 1000;
+
+/** One commit of a deployment: an item of `deploymentCommits[]` (contract §5, v1.0 form). */
+export class DeploymentCommitDto {
+  @StringField({ required: true, max: REPO_URL })
+  repoUrl!: string;
+
+  @StringField({ required: true, max: VARCHAR })
+  commitSha!: string;
+
+  @StringField()
+  refName?: string;
+
+  @StringField()
+  commitMsg?: string;
+
+  @StringField({ max: VARCHAR })
+  repoId?: string;
+
+  @StringField()
+  displayTitle?: string;
+
+  @StringField()
+  name?: string;
+
+  /** Any word: never rejected, mapped like the deployment's (contract §5). */
+  @StringField({ max: STATUS })
+  result?: string;
+
+  @StringField({ max: STATUS })
+  status?: string;
+
+  @StringField()
+  url?: string;
+
+  @DateField({ aliases: ['create_time'] })
+  createdDate?: Date;
+
+  @DateField({ aliases: ['start_time'] })
+  startedDate?: Date;
+
+  @DateField({ aliases: ['end_time'] })
+  finishedDate?: Date;
+}
+
+/**
+ * A deployment in either payload form (contract §5): DevLake v1.0's `deploymentCommits[]`, or
+ * the seed's single commit at the top level (`commit_sha`, `repo_url`, ...). Keys match in any
+ * case and in snake_case; the seed's older names are aliases. Which commits a deployment has is
+ * decided by the service (`commitsOf`), since it spans two fields.
+ */
+export class DeploymentDto {
+  /** The caller's deployment id; absent in the seed form, then derived (see `deployment-ids.ts`). */
+  @StringField({ max: VARCHAR, aliases: ['pipeline_id'] })
+  id?: string;
+
+  @StringField()
+  displayTitle?: string;
+
+  @StringField()
+  name?: string;
+
+  @StringField({ max: STATUS })
+  result?: string;
+
+  @EnumField(ENVIRONMENTS)
+  environment?: string;
+
+  @StringField({ max: VARCHAR })
+  originalEnvironment?: string;
+
+  @StringField()
+  url?: string;
+
+  @DateField({ aliases: ['create_time'] })
+  createdDate?: Date;
+
+  @DateField({ aliases: ['start_time'] })
+  startedDate?: Date;
+
+  @DateField({ aliases: ['end_time'] })
+  finishedDate?: Date;
+
+  /**
+   * At most 1000: DevLake's form lists the commit deployed per repo, not every commit of a
+   * release, and this bounds the statement that replaces a deployment's commit set.
+   */
+  @NestedArrayField(() => DeploymentCommitDto, { max: MAX_COMMITS })
+  deploymentCommits?: DeploymentCommitDto[];
+
+  // The seed (v0.14-v0.21) form: one commit, at the top level.
+  @StringField({ max: VARCHAR })
+  commitSha?: string;
+
+  @StringField({ max: REPO_URL })
+  repoUrl?: string;
+
+  @StringField()
+  refName?: string;
+
+  @StringField()
+  commitMsg?: string;
+
+  @StringField({ max: VARCHAR })
+  repoId?: string;
+}

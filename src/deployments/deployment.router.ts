@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { PluginContext } from '../context';
+import { connectionOf } from '../connections/resolve-connection';
+import { successEnvelope } from '../http/envelope';
+import { validateBody } from '../http/validate-body';
+import { DeploymentDto } from './deployment.dto';
+
+/**
+ * `POST X/deployments` (contract §2, §5), relative to a connection prefix: the plugin mounts it
+ * under the three addressing forms. Answers the stored ids, so a CI log shows what was written.
+ */
+export function createDeploymentRouter(context: PluginContext): Router {
+  const router = Router({ mergeParams: true });
+  router.post(
+    '/deployments',
+    context.resolveConnection,
+    context.guards.ingestion,
+    ...context.readBody,
+    async (req, res) => {
+      // An unsent finish time is the time the request arrived (contract §5), taken once here.
+      const receivedAt = new Date();
+      const body = await validateBody(DeploymentDto, req.body);
+      const recorded = await context.services.deployments.record(connectionOf(res).id, body, receivedAt);
+      res.status(200).json(successEnvelope(recorded));
+    },
+  );
+  return router;
+}
