@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { errorHandler, notFoundHandler } from '../http/error-handler';
 import type { Logger } from '../logger';
 import type { WebhookPlugin } from '../plugin';
+import { createSwaggerRouter, SWAGGER_PREFIX } from './swagger';
 
 /** The prefixes under which DevLake serves the webhook (contract §1). */
 export const WEBHOOK_PREFIXES = ['/api/plugins/webhook', '/plugins/webhook'] as const;
@@ -45,6 +46,8 @@ export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger:
     });
   }
 
+  // Swagger UI and the raw document (issue 6), where DevLake serves them.
+  app.use(SWAGGER_PREFIX, createSwaggerRouter(plugin.openapi));
   for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
 
