@@ -8,6 +8,7 @@ import type { DeploymentService } from './deployments/deployment.service';
 import type { IssueService } from './issues/issue.service';
 import type { PullRequestService } from './pull-requests/pull-request.service';
 import type { DoraService } from './dora/dora.service';
+import type { ActivityService } from './activity/activity.service';
 
 /** The services of the plugin: they take a DataSource and know nothing of Express. */
 export interface WebhookServices {
@@ -18,6 +19,7 @@ export interface WebhookServices {
   issues: IssueService;
   pullRequests: PullRequestService;
   dora: DoraService;
+  activity: ActivityService;
 }
 
 /** What each resource's router factory receives. */

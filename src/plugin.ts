@@ -1,4 +1,7 @@
 import { Router, type RequestHandler } from 'express';
+import { createActivityRouter } from './activity/activity.router';
+import { ActivityService } from './activity/activity.service';
+import { createAdminUiRouter, type AdminUiOptions } from './admin-ui/admin-ui.router';
 import { ApiKeyService } from './auth/api-key.service';
 import { createGuards } from './auth/guards';
 import { createConnectionRouter } from './connections/connection.router';
@@ -38,6 +41,13 @@ export interface WebhookPlugin {
   apiKeyRouter: Router;
   /** The OpenAPI 3 document of the routes, for hosts to merge into their own. */
   openapi: OpenApiDocument;
+  /**
+   * The admin page (connections, keys, curl commands, what arrived), guarded like the admin
+   * API. It calls the API at `/api/plugins/webhook`; a host that mounts `router` elsewhere
+   * uses `createAdminUiRouter({ apiBase, postBase })` instead.
+   */
+  adminUiRouter: Router;
+  createAdminUiRouter(options?: AdminUiOptions): Router;
   /** The services, for hosts that call them directly (e.g. from a queue consumer). */
   services: WebhookServices;
   /**
@@ -51,9 +61,11 @@ export interface WebhookPlugin {
 function createServices(options: ResolvedOptions): WebhookServices {
   const { dataSource } = options;
   const apiKeys = new ApiKeyService(dataSource, options.encryptionSecret);
+  const connections = new ConnectionService(dataSource, apiKeys);
   return {
     apiKeys,
-    connections: new ConnectionService(dataSource, apiKeys),
+    connections,
+    activity: new ActivityService(dataSource, connections, apiKeys),
     projects: new ProjectService(dataSource),
     deployments: new DeploymentService(dataSource),
     issues: new IssueService(dataSource),
@@ -100,6 +112,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     };
     const router = Router();
     router.use(ensureVerified);
+    router.use(createActivityRouter(context));
     router.use('/connections', createConnectionRouter(context));
 
     // Ingestion routes exist in three addressing forms (contract §2). The by-name and
@@ -115,12 +128,17 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     return router;
   };
 
+  const adminUi = (uiOptions?: AdminUiOptions): Router =>
+    createAdminUiRouter(createGuards(options, services.apiKeys, false).admin, options.logger, uiOptions);
+
   return {
     name: 'webhook',
     entities: webhookEntities,
     migrations: webhookMigrations,
     router: buildRouter(false),
     apiKeyRouter: buildRouter(true),
+    adminUiRouter: adminUi(),
+    createAdminUiRouter: adminUi,
     openapi,
     services,
     verify,

@@ -50,6 +50,8 @@ export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger:
   app.use(SWAGGER_PREFIX, createSwaggerRouter(plugin.openapi));
   for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
+  // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
+  app.use('/', plugin.adminUiRouter);
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

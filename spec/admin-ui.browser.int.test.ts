@@ -1,0 +1,255 @@
+import { exec } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WebhookConnection } from '../src/connections/connection.entity';
+import { CicdDeployment } from '../src/deployments/deployment.entity';
+import { Issue } from '../src/issues/issue.entity';
+import { startTestServer, type TestServer } from './helpers/test-app';
+
+const run = promisify(exec);
+
+/** Debian's chromium (`.ci/run` installs it) with the flags that work in this sandbox. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SHOTS = path.join(__dirname, '..', 'test-output', 'admin-ui');
+const LAPTOP = { width: 1366, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const NAME = 'ci-production';
+
+/** Runs a command exactly as the page shows it, in a shell, and reads DevLake's answer. */
+async function runInShell(command: string): Promise<{ status: string; body: { success?: boolean } }> {
+  // `-w` appends the status on its own line; everything before it is the body.
+  const { stdout } = await run(`${command} -w '\\n%{http_code}'`, { shell: '/bin/sh', timeout: 15_000 });
+  const lines = stdout.trimEnd().split('\n');
+  const status = lines.pop() ?? '';
+  return { status, body: JSON.parse(lines.join('\n') || 'null') };
+}
+
+describe('admin page in a real browser (issue 7)', () => {
+  let server: TestServer;
+  let http: Server;
+  let origin: string;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  let connectionId: number;
+  let firstKey: string;
+
+  const shot = async (name: string) => {
+    for (const [label, size] of [
+      ['laptop', LAPTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await page.setViewportSize(size);
+      await page.screenshot({ path: path.join(SHOTS, `${name}-${label}.png`), fullPage: true });
+    }
+    await page.setViewportSize(LAPTOP);
+  };
+
+  const rowOf = (name: string) =>
+    page.locator('#connections tbody tr', { has: page.getByRole('rowheader', { name, exact: true }) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer({ encryptionSecret: 'browser-secret' });
+    http = await new Promise<Server>((resolve) => {
+      const listening = server.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    profile = mkdtempSync(path.join(tmpdir(), 'dlw-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: LAPTOP,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${origin}/`);
+    await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    http?.closeAllConnections();
+    await new Promise((resolve) => http?.close(resolve));
+    await server?.close();
+  });
+
+  it('shows an empty list with a labelled name field on first visit', async () => {
+    await page.locator('#list-empty').waitFor();
+    expect(await page.getByLabel('Name', { exact: true }).count()).toBe(1);
+    await shot('01-empty');
+  });
+
+  it('creates a webhook by name and shows its key once, with a warning and copyable commands', async () => {
+    await page.getByLabel('Name', { exact: true }).fill(NAME);
+    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    await page.locator('#key-once').waitFor();
+    expect(await page.locator('#key-once').textContent()).toContain('will not be shown again');
+    firstKey = await page.getByLabel('API key').inputValue();
+    expect(firstKey).toMatch(/^[A-Za-z0-9]{128}$/);
+    connectionId = (await server.db.dataSource.getRepository(WebhookConnection).findOneByOrFail({ name: NAME })).id;
+
+    const commands = await page
+      .locator('[data-command]')
+      .evaluateAll((nodes) =>
+        nodes.map((n) => ({ id: n.getAttribute('data-command'), text: n.querySelector('code')?.textContent ?? '' })),
+      );
+    expect(commands.map((c) => c.id)).toEqual(['deployment-seed', 'deployment-v1', 'issue', 'incident', 'close-issue']);
+    for (const { text } of commands) {
+      expect(text).toContain(`'Authorization: Bearer ${firstKey}'`);
+      expect(text).toContain(`'${origin}/api/rest/plugins/webhook/connections/${connectionId}/`);
+    }
+    expect(await page.locator('[data-command] button', { hasText: 'Copy' }).count()).toBe(5);
+    await rowOf(NAME).waitFor();
+    await shot('02-created-key-shown');
+  });
+
+  it('never keeps the key in the browser storage', async () => {
+    const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+    expect(stored).toBe('[{},{}]');
+  });
+
+  it('the deployment curl works pasted into a shell, and the deployment shows in "what arrived" and the database', async () => {
+    const seedForm = (await page.locator('[data-command="deployment-seed"] code').textContent()) ?? '';
+    const answer = await runInShell(seedForm);
+    expect(answer.status).toBe('200');
+    expect(answer.body.success).toBe(true);
+
+    const rows = await server.db.dataSource
+      .getRepository(CicdDeployment)
+      .findBy({ cicdScopeId: `webhook:${connectionId}` });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ environment: 'PRODUCTION', result: 'SUCCESS' });
+
+    await rowOf(NAME)
+      .getByRole('button', { name: `What arrived at ${NAME}` })
+      .click();
+    const arrived = page.locator('#arrived-deployments tbody tr');
+    await arrived.first().waitFor();
+    expect(await arrived.count()).toBe(1);
+    expect(await arrived.first().textContent()).toContain('PRODUCTION');
+    expect(await arrived.first().textContent()).toContain('SUCCESS');
+    expect(await arrived.first().getAttribute('data-deployment-id')).toBe(rows[0].id.split(':').slice(2).join(':'));
+    await page.locator('#connections [data-field="deployments"]', { hasText: '1' }).waitFor();
+  });
+
+  it('the v1.0 deployment, issue, incident and close commands work as shown too', async () => {
+    for (const id of ['deployment-v1', 'issue', 'incident', 'close-issue']) {
+      const command = (await page.locator(`[data-command="${id}"] code`).textContent()) ?? '';
+      const answer = await runInShell(command);
+      expect({ id, status: answer.status, success: answer.body.success }).toEqual({ id, status: '200', success: true });
+    }
+    const issue = await server.db.dataSource
+      .getRepository(Issue)
+      .findOneByOrFail({ id: `webhook:${connectionId}:DLK-1234` });
+    expect(issue.status).toBe('DONE');
+
+    await page.locator('#key-close').click();
+    await page.locator('#detail-refresh').click();
+    await page.locator('#arrived-deployments tbody tr').nth(1).waitFor();
+    await page.locator('#arrived-issues tbody tr[data-issue-key="INC-1"]', { hasText: 'INCIDENT' }).waitFor();
+    await page.locator('#arrived-issues tbody tr[data-issue-key="DLK-1234"]', { hasText: 'DONE' }).waitFor();
+    expect(await rowOf(NAME).locator('[data-field="incidents"]').textContent()).toBe('1');
+    expect(await rowOf(NAME).locator('[data-field="last"]').textContent()).not.toBe('nothing yet');
+    await shot('03-what-arrived');
+  });
+
+  it('shows a duplicate name as an error next to the name field', async () => {
+    await page.getByLabel('Name', { exact: true }).fill(NAME);
+    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    const error = page.locator('#new-name-error');
+    await error.filter({ hasText: 'already used' }).waitFor();
+    expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#key-panel').isHidden()).toBe(true);
+    await page.getByLabel('Name', { exact: true }).scrollIntoViewIfNeeded();
+    await shot('04-duplicate-name');
+  });
+
+  it('renames a webhook, and refuses a taken name next to the field', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('other-team');
+    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    await page.locator('#key-once').waitFor();
+    await page.locator('#key-close').click();
+
+    await rowOf(NAME)
+      .getByRole('button', { name: `Rename ${NAME}` })
+      .click();
+    await page.getByLabel('New name').fill('other-team');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#rename-name-error', { hasText: 'already used' }).waitFor();
+    await shot('05-rename-taken');
+
+    await page.getByLabel('New name').fill('ci-prod');
+    await page.keyboard.press('Enter');
+    await rowOf('ci-prod').waitFor();
+    expect(await page.locator('#rename-dialog').isVisible()).toBe(false);
+    const renamed = await server.db.dataSource.getRepository(WebhookConnection).findOneByOrFail({ id: connectionId });
+    expect(renamed.name).toBe('ci-prod');
+  });
+
+  it('rotates the key: the new one is shown once and works, the old one then gets 401', async () => {
+    await rowOf('ci-prod').getByRole('button', { name: 'Rotate the key of ci-prod' }).click();
+    expect(await page.locator('#confirm-text').textContent()).toContain('stops working');
+    await page.getByRole('button', { name: 'Rotate key', exact: true }).click();
+    await page.locator('#key-once').waitFor();
+    const newKey = await page.getByLabel('API key').inputValue();
+    expect(newKey).toMatch(/^[A-Za-z0-9]{128}$/);
+    expect(newKey).not.toBe(firstKey);
+
+    const command = (await page.locator('[data-command="deployment-seed"] code').textContent()) ?? '';
+    expect((await runInShell(command)).status).toBe('200');
+    const withOldKey = await runInShell(command.replace(newKey, firstKey));
+    expect(withOldKey.status).toBe('401');
+    expect(withOldKey.body.success).toBe(false);
+    await shot('06-rotated');
+  });
+
+  it('deletes after a confirmation that says what is deleted and what stays', async () => {
+    await page.locator('#key-close').click();
+    await rowOf('ci-prod').getByRole('button', { name: 'Delete ci-prod' }).click();
+    await page.getByRole('heading', { name: 'Delete “ci-prod” (id' }).waitFor();
+    const text = (await page.locator('#confirm-text').textContent()) ?? '';
+    expect(text).toContain('its API key');
+    expect(text).toContain('stays in the database');
+    const deployments = await server.db.dataSource
+      .getRepository(CicdDeployment)
+      .countBy({ cicdScopeId: `webhook:${connectionId}` });
+    expect(text).toContain(`${deployments} deployments, 2 issues and 1 incident.`);
+    await shot('07-delete-confirm');
+    await page.getByRole('button', { name: 'Delete webhook' }).click();
+    await rowOf('ci-prod').waitFor({ state: 'detached' });
+    expect(await server.db.dataSource.getRepository(WebhookConnection).findOneBy({ id: connectionId })).toBeNull();
+    // The data it received stays, as in DevLake.
+    expect(
+      await server.db.dataSource.getRepository(CicdDeployment).countBy({ cicdScopeId: `webhook:${connectionId}` }),
+    ).toBe(deployments);
+    expect(await page.locator('#detail').isHidden()).toBe(true);
+  });
+
+  it('reaches every control of the create form from the keyboard', async () => {
+    await page.goto(`${origin}/`);
+    await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || ''));
+    }
+    expect(reached).toEqual(expect.arrayContaining(['new-name', 'Generate POST URL']));
+  });
+});

@@ -1,0 +1,669 @@
+// The admin page: plain DOM, no framework. Data is always put in the page with textContent,
+// never as HTML. The API key lives only in memory (and on screen) until the panel closes: it is
+// never written to localStorage or sessionStorage.
+
+const body = document.body;
+const API_BASE = body.dataset.apiBase || '/api/plugins/webhook';
+const POST_BASE = body.dataset.postBase || '/api/rest/plugins/webhook';
+const POLL_MS = 5000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  connections: [],
+  selectedId: null,
+  pollTimer: null,
+};
+
+// ---------------------------------------------------------------- API
+
+class ApiError extends Error {
+  constructor(status, envelope) {
+    super((envelope && envelope.message) || `the server answered ${status}`);
+    this.status = status;
+    this.causes = (envelope && envelope.causes) || [];
+  }
+}
+
+async function api(method, path, payload) {
+  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (payload !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(payload);
+  }
+  let response;
+  try {
+    response = await fetch(`${API_BASE}${path}`, init);
+  } catch {
+    throw new ApiError(0, { message: 'the server cannot be reached: is it running?' });
+  }
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401) {
+      throw new ApiError(401, { message: 'sign-in required: reload the page and enter the admin credentials' });
+    }
+    throw new ApiError(response.status, json);
+  }
+  return json;
+}
+
+// ---------------------------------------------------------------- small helpers
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'text') node.textContent = value;
+    else if (name === 'onclick') node.addEventListener('click', value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+/** `1 incident`, `2 incidents`. */
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function formatTime(value) {
+  if (!value) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+function ago(value) {
+  if (!value) return '';
+  const seconds = Math.round((Date.now() - new Date(value).getTime()) / 1000);
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86400)} d ago`;
+}
+
+function timeCell(value) {
+  const cell = el('td', { 'data-label': 'Received' });
+  if (!value) {
+    cell.textContent = '—';
+    return cell;
+  }
+  cell.append(el('time', { datetime: new Date(value).toISOString(), text: formatTime(value) }));
+  return cell;
+}
+
+function say(message, kind = 'info') {
+  const status = $('status');
+  status.textContent = message;
+  status.dataset.kind = kind;
+}
+
+function showFieldError(input, errorNode, message) {
+  errorNode.textContent = message || '';
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+/** The message for the `name` field from an API error, if it names that field. */
+function nameErrorOf(error) {
+  const cause = (error.causes || []).find((c) => c && c.field === 'name');
+  if (!cause) return null;
+  if (error.status === 409) return 'This name is already used by another webhook: choose another.';
+  return `Name ${cause.message}.`;
+}
+
+async function copyText(text, button) {
+  let ok = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    }
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    // Plain http on another host is no secure context: the old way still copies.
+    const area = el('textarea', { readonly: true, class: 'visually-hidden' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    area.remove();
+  }
+  const label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
+  button.textContent = ok ? 'Copied' : 'Select and copy by hand';
+  setTimeout(() => {
+    button.textContent = label;
+  }, 2000);
+}
+
+// ---------------------------------------------------------------- curl commands
+
+/** An ISO date a shell and DevLake both take as it is: seconds, UTC. */
+function isoSeconds(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Single quotes keep a shell from touching anything inside; a quote itself is closed and escaped. */
+function shellQuote(text) {
+  return `'${String(text).replace(/'/g, `'\\''`)}'`;
+}
+
+/** The commands shown after "Generate POST URL": each works pasted into a shell as it is. */
+export function buildCommands(origin, postBase, connectionId, key) {
+  const base = `${origin}${postBase}/connections/${connectionId}`;
+  const auth = key ? `-H ${shellQuote(`Authorization: Bearer ${key}`)}` : '-H "Authorization: Bearer $WEBHOOK_KEY"';
+  const now = new Date();
+  const started = new Date(now.getTime() - 10 * 60 * 1000);
+  const json = (value) => shellQuote(JSON.stringify(value, null, 2));
+  const post = (path, payload) =>
+    [`curl -sS -X POST ${shellQuote(`${base}${path}`)}`, auth, `-H 'Content-Type: application/json'`]
+      .concat(payload === undefined ? [] : [`-d ${json(payload)}`])
+      .join(' \\\n  ');
+  const sha = '015e3d3b480e417aede5a1293bd61de9b0fd051d';
+  const repo = 'https://github.com/apache/incubator-devlake/';
+  return [
+    {
+      id: 'deployment-seed',
+      title: 'Deployment (the documented v0.14 form)',
+      command: post('/deployments', {
+        commit_sha: sha,
+        repo_url: repo,
+        environment: 'PRODUCTION',
+        start_time: isoSeconds(started),
+        end_time: isoSeconds(now),
+      }),
+    },
+    {
+      id: 'deployment-v1',
+      title: 'Deployment (v1.0 form, several commits possible)',
+      command: post('/deployments', {
+        id: `deploy-${Math.floor(now.getTime() / 1000)}`,
+        displayTitle: 'Release from my pipeline',
+        result: 'SUCCESS',
+        environment: 'PRODUCTION',
+        startedDate: isoSeconds(started),
+        finishedDate: isoSeconds(now),
+        deploymentCommits: [{ repoUrl: repo, refName: 'main', commitSha: sha, commitMsg: 'the change deployed' }],
+      }),
+    },
+    {
+      id: 'issue',
+      title: 'Issue (create or update)',
+      command: post('/issues', {
+        issueKey: 'DLK-1234',
+        boardKey: 'DLK',
+        title: 'A feature from DLK',
+        type: 'REQUIREMENT',
+        status: 'TODO',
+        originalStatus: 'created',
+        createdDate: isoSeconds(started),
+      }),
+    },
+    {
+      id: 'incident',
+      title: 'Incident (an issue of type INCIDENT)',
+      command: post('/issues', {
+        issueKey: 'INC-1',
+        boardKey: 'DLK',
+        title: 'Checkout is down',
+        type: 'INCIDENT',
+        status: 'IN_PROGRESS',
+        originalStatus: 'open',
+        createdDate: isoSeconds(now),
+      }),
+    },
+    {
+      id: 'close-issue',
+      title: 'Close an issue or incident',
+      command: [`curl -sS -X POST ${shellQuote(`${base}/issue/DLK-1234/close`)}`, auth].join(' \\\n  '),
+    },
+  ];
+}
+
+function showKeyPanel(connection, key) {
+  const panel = $('key-panel');
+  $('key-title').textContent = `POST URLs for “${connection.name}” (id ${connection.id})`;
+  $('key-once').hidden = !key;
+  $('key-env-hint').hidden = Boolean(key);
+  $('key-value').value = key || '';
+  const list = $('commands');
+  list.replaceChildren();
+  for (const item of buildCommands(window.location.origin, POST_BASE, connection.id, key)) {
+    const codeId = `command-${item.id}`;
+    const copy = el('button', { type: 'button', class: 'copy', 'aria-describedby': `${codeId}-title` }, 'Copy');
+    copy.addEventListener('click', () => copyText(item.command, copy));
+    list.append(
+      el(
+        'figure',
+        { class: 'command', 'data-command': item.id },
+        el('figcaption', { id: `${codeId}-title` }, item.title, copy),
+        el('pre', { tabindex: '0' }, el('code', { id: codeId, text: item.command })),
+      ),
+    );
+  }
+  panel.hidden = false;
+  panel.scrollIntoView({ block: 'start' });
+  $('key-title').setAttribute('tabindex', '-1');
+  $('key-title').focus();
+}
+
+function closeKeyPanel() {
+  // Forget the key: it was only ever in this input and the commands.
+  $('key-value').value = '';
+  $('commands').replaceChildren();
+  $('key-panel').hidden = true;
+}
+
+// ---------------------------------------------------------------- list
+
+async function loadList() {
+  const answer = await api('GET', '/activity');
+  state.connections = answer.connections;
+  renderList();
+}
+
+function actionButton(text, label, handler) {
+  return el('button', { type: 'button', 'aria-label': label, onclick: handler }, text);
+}
+
+function renderList() {
+  const tbody = $('connections').querySelector('tbody');
+  tbody.replaceChildren();
+  $('list-empty').hidden = state.connections.length > 0;
+  $('connections').hidden = state.connections.length === 0;
+  for (const c of state.connections) {
+    const last = c.lastDataAt ? `${formatTime(c.lastDataAt)} (${ago(c.lastDataAt)})` : 'nothing yet';
+    const row = el(
+      'tr',
+      { 'data-connection-id': c.id, class: c.id === state.selectedId ? 'selected' : undefined },
+      el('th', { scope: 'row', 'data-label': 'Name', text: c.name }),
+      el('td', { 'data-label': 'ID', text: String(c.id) }),
+      el('td', { 'data-label': 'Created', text: formatTime(c.createdAt) }),
+      el('td', { 'data-label': 'Last data received', 'data-field': 'last', text: last }),
+      el('td', { 'data-label': 'Deployments', 'data-field': 'deployments', text: String(c.deployments) }),
+      el('td', { 'data-label': 'Issues', 'data-field': 'issues', text: String(c.issues) }),
+      el('td', { 'data-label': 'Incidents', 'data-field': 'incidents', text: String(c.incidents) }),
+      el(
+        'td',
+        { class: 'actions', 'data-label': 'Actions' },
+        actionButton('What arrived', `What arrived at ${c.name}`, () => select(c.id)),
+        actionButton('POST URLs', `POST URLs of ${c.name}`, () => showKeyPanel(c, null)),
+        actionButton('Rename', `Rename ${c.name}`, () => openRename(c)),
+        actionButton('Rotate key', `Rotate the key of ${c.name}`, () => confirmRotate(c)),
+        actionButton('Delete', `Delete ${c.name}`, () => confirmDelete(c)),
+      ),
+    );
+    tbody.append(row);
+  }
+}
+
+async function refreshList() {
+  try {
+    await loadList();
+  } catch (error) {
+    say(`Could not load the webhooks: ${error.message}`, 'error');
+  }
+}
+
+// ---------------------------------------------------------------- what arrived
+
+async function select(id) {
+  state.selectedId = id;
+  renderList();
+  $('detail').hidden = false;
+  await loadDetail();
+  $('detail').scrollIntoView({ block: 'start' });
+  $('detail-title').setAttribute('tabindex', '-1');
+  $('detail-title').focus();
+  clearInterval(state.pollTimer);
+  // While the panel is open, new posts show up by themselves: the user pastes curl and looks.
+  state.pollTimer = setInterval(() => {
+    if (document.visibilityState === 'visible') loadDetail().catch(() => undefined);
+  }, POLL_MS);
+}
+
+function unselect() {
+  state.selectedId = null;
+  clearInterval(state.pollTimer);
+  $('detail').hidden = true;
+}
+
+async function loadDetail() {
+  const id = state.selectedId;
+  if (id === null) return;
+  const connection = state.connections.find((c) => c.id === id);
+  let activity;
+  try {
+    activity = await api('GET', `/connections/${id}/activity`);
+  } catch (error) {
+    if (error.status === 404) {
+      unselect();
+      await refreshList();
+      return;
+    }
+    say(`Could not load what arrived: ${error.message}`, 'error');
+    return;
+  }
+  if (state.selectedId !== id) return;
+  $('detail-title').textContent = `What arrived at “${connection ? connection.name : id}”`;
+  $('detail-summary').textContent =
+    `${count(activity.deployments, 'deployment')}, ${count(activity.issues, 'issue')} (incidents included), ` +
+    `${count(activity.incidents, 'incident')}. Last data received: ` +
+    (activity.lastDataAt ? `${formatTime(activity.lastDataAt)} (${ago(activity.lastDataAt)}).` : 'nothing yet.');
+
+  const deployments = $('arrived-deployments').querySelector('tbody');
+  deployments.replaceChildren(
+    ...activity.latestDeployments.map((d) =>
+      el(
+        'tr',
+        { 'data-deployment-id': d.id },
+        timeCell(d.receivedAt),
+        el('td', { 'data-label': 'ID', text: d.id }),
+        el('td', { 'data-label': 'Environment', text: d.environment || '—' }),
+        el('td', { 'data-label': 'Result', text: d.result || '—', class: `result ${String(d.result).toLowerCase()}` }),
+        el('td', { 'data-label': 'Name', text: d.name || '' }),
+      ),
+    ),
+  );
+  $('deployments-empty').hidden = activity.latestDeployments.length > 0;
+  $('arrived-deployments').hidden = activity.latestDeployments.length === 0;
+
+  const issues = $('arrived-issues').querySelector('tbody');
+  issues.replaceChildren(
+    ...activity.latestIssues.map((i) =>
+      el(
+        'tr',
+        { 'data-issue-key': i.issueKey },
+        timeCell(i.receivedAt),
+        el('td', { 'data-label': 'Key', text: i.issueKey }),
+        el('td', { 'data-label': 'Type', text: i.incident ? 'INCIDENT' : i.type || '—' }),
+        el('td', { 'data-label': 'Status', text: i.status || '—' }),
+        el('td', { 'data-label': 'Title', text: i.title || '' }),
+      ),
+    ),
+  );
+  $('issues-empty').hidden = activity.latestIssues.length > 0;
+  $('arrived-issues').hidden = activity.latestIssues.length === 0;
+
+  // Keep the list's counts in step with what the panel shows.
+  if (connection) {
+    Object.assign(connection, {
+      deployments: activity.deployments,
+      issues: activity.issues,
+      incidents: activity.incidents,
+      lastDataAt: activity.lastDataAt,
+    });
+    renderList();
+  }
+  await loadDora(id);
+}
+
+// ---------------------------------------------------------------- DORA (shown when the API has it)
+
+const METRICS = [
+  ['deploymentFrequency', 'Deployment frequency'],
+  ['leadTimeForChanges', 'Lead time for changes'],
+  ['changeFailureRate', 'Change failure rate'],
+  ['recoveryTime', 'Failed deployment recovery time'],
+];
+
+function describeMetric(metric) {
+  if (metric === null || metric === undefined) return 'no data';
+  if (typeof metric !== 'object') return String(metric);
+  const parts = [];
+  for (const [name, value] of Object.entries(metric)) {
+    if (name === 'level' || value === null || typeof value === 'object') continue;
+    const shown = typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(2) : String(value);
+    parts.push(`${name.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${shown}`);
+    if (parts.length === 3) break;
+  }
+  return parts.join(' · ') || 'no data';
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attributes, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function weeklyChart(weekly) {
+  const width = 600;
+  const height = 160;
+  const pad = 24;
+  const max = Math.max(1, ...weekly.map((w) => Math.max(w.deployments || 0, w.incidents || 0)));
+  const slot = (width - pad) / Math.max(1, weekly.length);
+  const bar = Math.max(2, slot / 2 - 2);
+  const chart = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': `Deployments and incidents per week, ${weekly.length} weeks`,
+    class: 'chart',
+  });
+  chart.append(svg('line', { x1: pad, y1: height - pad, x2: width, y2: height - pad, class: 'axis' }));
+  chart.append(svg('text', { x: 0, y: 12, class: 'tick' }, String(max)));
+  weekly.forEach((week, index) => {
+    const x = pad + index * slot;
+    const scale = (value) => ((value || 0) / max) * (height - 2 * pad);
+    const dh = scale(week.deployments);
+    const ih = scale(week.incidents);
+    const d = svg('rect', { x, y: height - pad - dh, width: bar, height: dh, class: 'bar-deployments' });
+    d.append(svg('title', {}, `week of ${week.weekStart}: ${week.deployments || 0} deployments`));
+    const i = svg('rect', { x: x + bar + 1, y: height - pad - ih, width: bar, height: ih, class: 'bar-incidents' });
+    i.append(svg('title', {}, `week of ${week.weekStart}: ${week.incidents || 0} incidents`));
+    chart.append(d, i);
+    if (weekly.length <= 12 || index % Math.ceil(weekly.length / 12) === 0) {
+      chart.append(svg('text', { x, y: height - 6, class: 'tick' }, String(week.weekStart || '').slice(5, 10)));
+    }
+  });
+  return chart;
+}
+
+async function loadDora(id) {
+  const panel = $('dora');
+  let answer;
+  try {
+    answer = await api('GET', `/connections/${id}/dora`);
+  } catch {
+    panel.hidden = true;
+    return;
+  }
+  const dora =
+    answer && typeof answer === 'object' && answer.data && !answer.deploymentFrequency ? answer.data : answer;
+  if (!dora || typeof dora !== 'object' || state.selectedId !== id) {
+    panel.hidden = true;
+    return;
+  }
+  $('dora-metrics').replaceChildren(
+    ...METRICS.map(([key, title]) => {
+      const metric = dora[key];
+      const level = metric && typeof metric === 'object' && metric.level ? String(metric.level) : '—';
+      return el(
+        'div',
+        { class: 'metric', 'data-metric': key },
+        el('h4', { text: title }),
+        el('p', { class: `level level-${level.toLowerCase()}`, text: level }),
+        el('p', { class: 'help', text: describeMetric(metric) }),
+      );
+    }),
+  );
+  const weekly = Array.isArray(dora.weekly) ? dora.weekly : [];
+  $('dora-chart').replaceChildren(
+    ...(weekly.length
+      ? [
+          weeklyChart(weekly),
+          el(
+            'p',
+            { class: 'legend' },
+            el('span', { class: 'swatch deployments' }),
+            ' deployments ',
+            el('span', { class: 'swatch incidents' }),
+            ' incidents',
+          ),
+        ]
+      : []),
+  );
+  panel.hidden = false;
+}
+
+// ---------------------------------------------------------------- create, rename, rotate, delete
+
+async function onCreate(event) {
+  event.preventDefault();
+  const input = $('new-name');
+  const errorNode = $('new-name-error');
+  const name = input.value.trim();
+  if (!name) {
+    showFieldError(input, errorNode, 'Enter a name.');
+    input.focus();
+    return;
+  }
+  showFieldError(input, errorNode, '');
+  try {
+    const created = await api('POST', '/connections', { name });
+    input.value = '';
+    say(`Webhook “${created.name}” created.`);
+    await refreshList();
+    showKeyPanel(created, created.apiKey && created.apiKey.apiKey);
+  } catch (error) {
+    const message = nameErrorOf(error);
+    if (message) {
+      showFieldError(input, errorNode, message);
+      input.focus();
+    } else say(`Could not create the webhook: ${error.message}`, 'error');
+  }
+}
+
+let renaming = null;
+
+function openRename(connection) {
+  renaming = connection;
+  const input = $('rename-name');
+  input.value = connection.name;
+  showFieldError(input, $('rename-name-error'), '');
+  $('rename-dialog').showModal();
+  input.select();
+}
+
+async function onRename(event) {
+  event.preventDefault();
+  const input = $('rename-name');
+  const errorNode = $('rename-name-error');
+  const name = input.value.trim();
+  if (!name) {
+    showFieldError(input, errorNode, 'Enter a name.');
+    return;
+  }
+  try {
+    const renamed = await api('PATCH', `/connections/${renaming.id}`, { name });
+    $('rename-dialog').close();
+    say(`Renamed to “${renamed.name}”.`);
+    await refreshList();
+    if (state.selectedId === renamed.id) await loadDetail();
+  } catch (error) {
+    const message = nameErrorOf(error);
+    if (message) showFieldError(input, errorNode, message);
+    else showFieldError(input, errorNode, error.message);
+    input.focus();
+  }
+}
+
+let confirmAction = null;
+
+function openConfirm(title, paragraphs, yesLabel, action) {
+  $('confirm-title').textContent = title;
+  $('confirm-text').replaceChildren(...paragraphs.map((text) => el('p', { text })));
+  $('confirm-yes').textContent = yesLabel;
+  $('confirm-error').textContent = '';
+  confirmAction = action;
+  $('confirm-dialog').showModal();
+}
+
+async function onConfirm(event) {
+  event.preventDefault();
+  if (!confirmAction) return;
+  try {
+    await confirmAction();
+    $('confirm-dialog').close();
+  } catch (error) {
+    $('confirm-error').textContent = error.message;
+  }
+}
+
+function confirmRotate(connection) {
+  openConfirm(
+    `Rotate the key of “${connection.name}”?`,
+    [
+      'A new key is made and shown once. The current key stops working at once: every CI job or tracker that posts with it gets 401 until it uses the new key.',
+    ],
+    'Rotate key',
+    async () => {
+      const rotated = await api('POST', `/connections/${connection.id}/rotate-key`);
+      say(`The key of “${rotated.name}” was rotated: the old key no longer works.`);
+      showKeyPanel(rotated, rotated.apiKey && rotated.apiKey.apiKey);
+    },
+  );
+}
+
+async function confirmDelete(connection) {
+  // Say what stays with today's numbers, not the list's: a post may have landed since.
+  try {
+    const now = await api('GET', `/connections/${connection.id}/activity?limit=1`);
+    Object.assign(connection, { deployments: now.deployments, issues: now.issues, incidents: now.incidents });
+  } catch {
+    // The list's numbers will do.
+  }
+  openConfirm(
+    `Delete “${connection.name}” (id ${connection.id})?`,
+    [
+      'This deletes the webhook connection and its API key: posts to its URLs will be refused from now on.',
+      'The data it received stays in the database, as in DevLake: ' +
+        `${count(connection.deployments, 'deployment')}, ${count(connection.issues, 'issue')} and ` +
+        `${count(connection.incidents, 'incident')}.`,
+    ],
+    'Delete webhook',
+    async () => {
+      await api('DELETE', `/connections/${connection.id}`);
+      say(`Webhook “${connection.name}” deleted.`);
+      if (state.selectedId === connection.id) unselect();
+      if (!$('key-panel').hidden && $('key-title').textContent.includes(`(id ${connection.id})`)) closeKeyPanel();
+      await refreshList();
+    },
+  );
+}
+
+// ---------------------------------------------------------------- wiring
+
+$('create-form').addEventListener('submit', onCreate);
+$('rename-form').addEventListener('submit', onRename);
+$('confirm-form').addEventListener('submit', onConfirm);
+$('key-close').addEventListener('click', closeKeyPanel);
+$('list-refresh').addEventListener('click', refreshList);
+$('detail-refresh').addEventListener('click', async () => {
+  await refreshList();
+  await loadDetail();
+});
+$('key-panel').addEventListener('click', (event) => {
+  const button = event.target.closest('[data-copy-from]');
+  if (button) copyText($(button.dataset.copyFrom).value, button);
+});
+for (const button of document.querySelectorAll('dialog [data-close]')) {
+  button.addEventListener('click', () => button.closest('dialog').close());
+}
+
+refreshList();
