@@ -40,7 +40,9 @@ export interface WebhookPluginOptions {
   /**
    * The host's own authentication for admin routes (a passport strategy, a session check...),
    * used instead of Basic. It must call `next()` for an authorised request and `next(err)` or
-   * answer otherwise. Default: none.
+   * answer otherwise. Ingestion routes accept it too, besides the connection's API key. When
+   * `basicAuth` is also set, a request carrying Basic credentials is checked against those
+   * instead. Default: none.
    */
   adminAuthenticator?: RequestHandler;
   /** Rate limits. Default `{ windowMs: 60000, perKey: 600, perAddress: 120 }`. */

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { createActivityRouter } from './activity/activity.router';
 import { ActivityService } from './activity/activity.service';
 import { createAdminUiRouter, type AdminUiOptions } from './admin-ui/admin-ui.router';
+import { createApiKeyRouter } from './auth/api-key.router';
 import { ApiKeyService } from './auth/api-key.service';
 import { createGuards } from './auth/guards';
 import { createConnectionRouter } from './connections/connection.router';
@@ -39,6 +40,14 @@ export interface WebhookPlugin {
    * accepted: mount at `/api/rest/plugins/webhook` and `/rest/plugins/webhook`.
    */
   apiKeyRouter: Router;
+  /**
+   * DevLake's core API-key routes (`GET/POST /`, `PUT/DELETE /:apiKeyId`), administration
+   * routes: mount at `/api/api-keys` and `/api-keys` (DevLake's Config-UI renews a webhook's
+   * key there).
+   */
+  apiKeysRouter: Router;
+  /** The same routes where only a Bearer key is accepted: mount at `/api/rest/api-keys`, `/rest/api-keys`. */
+  apiKeysApiKeyRouter: Router;
   /** The OpenAPI 3 document of the routes, for hosts to merge into their own. */
   openapi: OpenApiDocument;
   /**
@@ -119,11 +128,29 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     // /connections forms come first; `/:connectionId` resolves per route, so it never
     // captures the admin paths above.
     const ingest = Router({ mergeParams: true });
+    // Credentials are checked before the connection is looked up: without them, a 401, never
+    // a 404 that would tell which connections exist. Each route's guard then authorises.
+    ingest.use(context.guards.authenticate);
     for (const create of ingestionRouters) ingest.use(create(context));
     router.use('/connections/by-name/:connectionName', ingest);
     router.use('/connections/:connectionId', ingest);
     router.use('/:connectionId', ingest);
 
+    router.use(errorHandler(options.logger));
+    return router;
+  };
+
+  const buildApiKeysRouter = (requireApiKey: boolean): Router => {
+    const context: PluginContext = {
+      options,
+      services,
+      guards: createGuards(options, services.apiKeys, requireApiKey),
+      readBody: readJsonBody(options.bodyLimitBytes),
+      resolveConnection: resolveConnection(services.connections),
+    };
+    const router = Router();
+    router.use(ensureVerified);
+    router.use(createApiKeyRouter(context));
     router.use(errorHandler(options.logger));
     return router;
   };
@@ -139,6 +166,8 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     apiKeyRouter: buildRouter(true),
     adminUiRouter: adminUi(),
     createAdminUiRouter: adminUi,
+    apiKeysRouter: buildApiKeysRouter(false),
+    apiKeysApiKeyRouter: buildApiKeysRouter(true),
     openapi,
     services,
     verify,

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { NotFoundError } from '../http/errors';
+import { ConflictError, fieldError, NotFoundError } from '../http/errors';
+import { withTransaction } from '../db/transaction';
 import { ApiKey, ApiKeyUsage, WebhookSetting } from './api-key.entity';
 
 /** DevLake's key alphabet and length (contract §8). */
@@ -8,6 +9,10 @@ const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 export const API_KEY_LENGTH = 128;
 export const CONNECTION_KEY_TYPE = 'plugin:webhook';
 const SECRET_SETTING = 'encryption_secret';
+/** A general key's type when the request names none (DevLake's Config-UI sends `devlake`). */
+export const GENERAL_KEY_TYPE = 'devlake';
+/** How often a key's `last used` time is written at most: once a minute per key is plenty. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /** 128 characters of [A-Za-z0-9] from the cryptographic generator, without modulo bias. */
 export function generateApiKey(): string {
@@ -52,6 +57,8 @@ export interface NewApiKey {
  */
 export class ApiKeyService {
   private secret: Promise<string> | undefined;
+  /** When each key's use was last written, shared by every router of the plugin. */
+  private readonly useWritten = new Map<number, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -118,6 +125,9 @@ export class ApiKeyService {
     const repository = this.dataSource.getRepository(ApiKey);
     const record = await repository.findOneBy({ id });
     if (!record) throw new NotFoundError(`API key ${id} does not exist`);
+    if (expiredAt && expiredAt.getTime() <= Date.now()) {
+      throw fieldError('expiredAt', 'is in the past: the renewed key would never work');
+    }
     const plaintext = generateApiKey();
     record.apiKey = await this.hash(plaintext);
     record.updatedAt = new Date();
@@ -180,5 +190,92 @@ export class ApiKeyService {
       .orUpdate(['last_used_at'], ['api_key_id'])
       .updateEntity(false)
       .execute();
+  }
+
+  /**
+   * Notes that a key authorised a request. Writes at most once a minute per key, so the hot
+   * path costs no write; answers undefined when nothing was written.
+   */
+  noteUse(apiKeyId: number, now = Date.now()): Promise<void> | undefined {
+    if (now - (this.useWritten.get(apiKeyId) ?? 0) < LAST_USED_WRITE_INTERVAL_MS) return undefined;
+    this.useWritten.set(apiKeyId, now);
+    return this.recordUse(apiKeyId, new Date(now));
+  }
+
+  /** One page of every key, oldest first, and how many there are (DevLake's `GET /api-keys`). */
+  async list(page: number, pageSize: number): Promise<{ keys: ApiKey[]; count: number }> {
+    const [keys, count] = await this.dataSource.getRepository(ApiKey).findAndCount({
+      order: { id: 'ASC' },
+      skip: (page - 1) * pageSize,
+      take: pageSize,
+    });
+    return { keys, count };
+  }
+
+  async get(id: number): Promise<ApiKey> {
+    const record = await this.dataSource.getRepository(ApiKey).findOneBy({ id });
+    if (!record) throw new NotFoundError(`API key ${id} does not exist`);
+    return record;
+  }
+
+  /**
+   * Creates a general key (`POST /api-keys`). Its rule must be a valid regular expression; the
+   * names and the type of connections' keys are reserved, so that a general key can neither
+   * pose as one nor block a connection's creation by taking its key's name.
+   */
+  async createGeneral(fields: NewApiKey): Promise<IssuedKey> {
+    assertValidRule(fields.allowedPath);
+    if (fields.type === CONNECTION_KEY_TYPE) {
+      throw fieldError('type', `"${CONNECTION_KEY_TYPE}" is reserved for the keys of webhook connections`);
+    }
+    if (/^webhook-\d+$/.test(fields.name)) {
+      throw fieldError('name', 'names like webhook-<id> are reserved for the keys of webhook connections');
+    }
+    if (fields.expiredAt && fields.expiredAt.getTime() <= Date.now()) {
+      throw fieldError('expiredAt', 'is in the past: the key would never work');
+    }
+    await this.assertNameFree(fields.name);
+    try {
+      return await this.issue({ ...fields, extra: null });
+    } catch (error) {
+      // Two creates with the same name at once: the unique index decides; the loser gets the 409.
+      await this.assertNameFree(fields.name);
+      throw error;
+    }
+  }
+
+  private async assertNameFree(name: string): Promise<void> {
+    if (await this.dataSource.getRepository(ApiKey).findOneBy({ name })) {
+      throw new ConflictError(`an API key named "${name}" already exists`, [
+        { field: 'name', message: 'is already used by another API key' },
+      ]);
+    }
+  }
+
+  /**
+   * Deletes a general key. A connection's key is refused: the connection would be left with
+   * no key and no way to get one back; rotating it revokes it just as well.
+   */
+  async deleteGeneral(id: number): Promise<ApiKey> {
+    const record = await this.get(id);
+    if (record.type === CONNECTION_KEY_TYPE) {
+      throw new ConflictError(
+        `API key ${id} belongs to a webhook connection: renew it with PUT /api-keys/${id}, or delete the connection`,
+      );
+    }
+    await withTransaction(this.dataSource, async (manager) => {
+      await manager.getRepository(ApiKeyUsage).delete({ apiKeyId: id });
+      await manager.getRepository(ApiKey).delete({ id });
+    });
+    return record;
+  }
+}
+
+/** A key rule must compile on its own: an unbalanced one could escape the anchors around it. */
+export function assertValidRule(rule: string): void {
+  try {
+    new RegExp(rule);
+  } catch (error) {
+    throw fieldError('allowedPath', `is not a valid regular expression: ${(error as Error).message}`);
   }
 }

@@ -33,8 +33,6 @@ export function readAuthorization(header: string | undefined): PresentedCredenti
     if (colon < 0) return { kind: 'malformed', reason: 'the Basic credentials are malformed' };
     return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  return {
-    kind: 'malformed',
-    reason: `the Authorization scheme "${scheme.slice(0, 20)}" is not supported; use Basic or Bearer`,
-  };
+  // The scheme is not echoed: a sender that pasted a secret there would see it logged.
+  return { kind: 'malformed', reason: 'the Authorization scheme is not supported; use Basic or Bearer' };
 }

@@ -3,10 +3,11 @@ import { AuthenticationError, NotAllowedError } from '../http/errors';
 import type { ResolvedOptions } from '../options';
 import type { ApiKey } from './api-key.entity';
 import { CONNECTION_KEY_TYPE, type ApiKeyService } from './api-key.service';
-import { readAuthorization, secretsEqual } from './credentials';
+import { createBasicVerifier, REALM } from './basic';
+import { readAuthorization } from './credentials';
 import { connectionOf } from '../connections/resolve-connection';
 
-/** Who a request was authorised as; handlers may read it (e.g. to name a key's creator). */
+/** Who a request was authenticated as; handlers may read it (e.g. to name a key's creator). */
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'basic'; username: string }
@@ -14,8 +15,10 @@ export type Principal =
   | { kind: 'connection-key'; apiKey: ApiKey; connectionId: number }
   | { kind: 'general-key'; apiKey: ApiKey };
 
+const PRINCIPAL = 'webhookPrincipal';
+
 export function principalOf(res: Response): Principal {
-  return (res.locals.webhookPrincipal as Principal | undefined) ?? { kind: 'anonymous' };
+  return (res.locals[PRINCIPAL] as Principal | undefined) ?? { kind: 'anonymous' };
 }
 
 export function principalName(res: Response): string | null {
@@ -26,6 +29,12 @@ export function principalName(res: Response): string | null {
 }
 
 export interface Guards {
+  /**
+   * Establishes who sends the request (401 when nobody acceptable), without deciding what
+   * they may do. Runs before the connection is looked up, so that a request without valid
+   * credentials cannot learn which connections exist.
+   */
+  authenticate: RequestHandler;
   /** Connections, API keys, projects and the admin page. */
   admin: RequestHandler;
   /** Posting data into the connection `resolveConnection` put on the request. */
@@ -41,13 +50,26 @@ export function pathForKeyRule(req: Request): string {
   return path.replace(/^\/api(?=\/)/, '').replace(/^\/rest(?=\/)/, '');
 }
 
-/** A general key's rule, anchored: DevLake's unanchored match is a hole (contract §9). */
+const compiledRules = new Map<string, RegExp | null>();
+
+/**
+ * A general key's rule, anchored: DevLake's unanchored match is a hole (contract §9). A rule
+ * that does not compile on its own allows nothing (an unbalanced `a)|(.*` would otherwise
+ * escape the anchors).
+ */
 export function ruleAllows(rule: string, path: string): boolean {
-  try {
-    return new RegExp(`^(?:${rule})$`).test(path);
-  } catch {
-    return false;
+  let compiled = compiledRules.get(rule);
+  if (compiled === undefined) {
+    try {
+      new RegExp(rule);
+      compiled = new RegExp(`^(?:${rule})$`);
+    } catch {
+      compiled = null;
+    }
+    if (compiledRules.size > 1000) compiledRules.clear();
+    compiledRules.set(rule, compiled);
   }
+  return compiled !== null && compiled.test(path);
 }
 
 function connectionIdOfKey(key: ApiKey): number | undefined {
@@ -55,112 +77,161 @@ function connectionIdOfKey(key: ApiKey): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+/**
+ * Runs the host's authenticator as a step of ours. True when it called `next()`; false when it
+ * answered the request itself (e.g. its own 401 or a redirect to its login page).
+ */
+function runHostAuthenticator(host: RequestHandler, req: Request, res: Response): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    const answered = () => resolve(false);
+    res.once('finish', answered);
+    res.once('close', answered);
+    const done = (error?: unknown) => {
+      res.off('finish', answered);
+      res.off('close', answered);
+      if (error) reject(error);
+      else resolve(true);
+    };
+    try {
+      const result: unknown = host(req, res, done);
+      if (result instanceof Promise) result.catch(done);
+    } catch (error) {
+      done(error);
+    }
+  });
+}
 
 /**
- * Builds the two guards. `requireApiKey` is DevLake's `/rest` form, where only a Bearer key
- * is accepted.
+ * Builds the guards of one router. `requireApiKey` is DevLake's `/rest` form, where only a
+ * Bearer key is accepted. Who may do what (issue 5, contract §8):
+ * - a connection's key: ingestion into its own connection, in every addressing form; nothing else;
+ * - a general key: whatever routes its anchored `allowed_path` rule matches, the admin API included;
+ * - Basic (`basicAuth`): everything; the host's `adminAuthenticator`: everything, instead of Basic
+ *   (Basic still works beside it when `basicAuth` is also set);
+ * - nothing configured: everything is open (the standalone server then listens on loopback only),
+ *   but a key that is sent is still checked.
  */
 export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, requireApiKey: boolean): Guards {
-  const lastUsedWritten = new Map<number, number>();
+  const verifyBasic = options.basicAuth ? createBasicVerifier(options.basicAuth) : undefined;
+  const challenge = requireApiKey ? `Bearer realm="${REALM}"` : `Basic realm="${REALM}", Bearer realm="${REALM}"`;
 
-  /** Records when a key was used, at most once a minute per key: off the hot path. */
-  function noteUse(key: ApiKey): void {
-    const now = Date.now();
-    if (now - (lastUsedWritten.get(key.id) ?? 0) < LAST_USED_WRITE_INTERVAL_MS) return;
-    lastUsedWritten.set(key.id, now);
-    apiKeys.recordUse(key.id, new Date(now)).catch((error: unknown) => {
-      options.logger.debug({ err: error, apiKeyId: key.id }, 'could not record API key use');
-    });
+  /**
+   * Logs a refusal for the operator (who knocked, where, why), never the credentials: only
+   * the key's id when a valid key was used out of its scope. The path is logged without its
+   * query string, which a sender might have filled with anything.
+   */
+  function logRefusal(req: Request, status: 401 | 403, reason: string, apiKeyId?: number): void {
+    const path = (req.originalUrl ?? req.url).split('?')[0];
+    options.logger.info({ status, method: req.method, path, ip: req.ip, apiKeyId, reason }, 'request refused');
   }
 
-  async function keyFrom(req: Request, res: Response): Promise<ApiKey | undefined> {
-    const presented = readAuthorization(req.headers.authorization);
-    if (presented.kind === 'malformed') throw new AuthenticationError(presented.reason);
-    if (presented.kind !== 'bearer') return undefined;
-    const key = await apiKeys.findByPlaintext(presented.key);
-    if (!key) throw new AuthenticationError('the API key is not valid');
-    if (key.expiredAt && key.expiredAt.getTime() <= Date.now())
-      throw new AuthenticationError('the API key has expired');
-    noteUse(key);
-    const connectionId = connectionIdOfKey(key);
-    res.locals.webhookPrincipal =
-      key.type === CONNECTION_KEY_TYPE && connectionId !== undefined
-        ? ({ kind: 'connection-key', apiKey: key, connectionId } satisfies Principal)
-        : ({ kind: 'general-key', apiKey: key } satisfies Principal);
-    return key;
+  function refuse(req: Request, res: Response, message: string): AuthenticationError {
+    logRefusal(req, 401, message);
+    res.setHeader('WWW-Authenticate', challenge);
+    return new AuthenticationError(message);
   }
 
-  /** True when valid Basic credentials were sent; a 401 for wrong ones. */
-  function basicFrom(req: Request, res: Response): boolean {
-    const presented = readAuthorization(req.headers.authorization);
-    if (presented.kind !== 'basic' || !options.basicAuth) return false;
-    const userOk = secretsEqual(presented.username, options.basicAuth.username);
-    const passOk = secretsEqual(presented.password, options.basicAuth.password);
-    if (!(userOk && passOk)) throw new AuthenticationError('wrong username or password');
-    res.locals.webhookPrincipal = { kind: 'basic', username: presented.username } satisfies Principal;
-    return true;
+  function forbid(req: Request, key: ApiKey, message: string): NotAllowedError {
+    logRefusal(req, 403, message, key.id);
+    return new NotAllowedError(message);
   }
 
-  function missing(): AuthenticationError {
-    return new AuthenticationError(
+  function missing(req: Request, res: Response): AuthenticationError {
+    return refuse(
+      req,
+      res,
       requireApiKey
         ? 'this route needs an API key: send Authorization: Bearer <key>'
         : 'authentication required: send Basic credentials or Authorization: Bearer <key>',
     );
   }
 
-  const admin: RequestHandler = async (req, res, next) => {
-    const key = await keyFrom(req, res);
-    if (key) {
-      if (key.type === CONNECTION_KEY_TYPE) {
-        throw new NotAllowedError(
-          "a connection's API key only posts data to its own connection; it cannot use the admin API",
-        );
-      }
-      if (!ruleAllows(key.allowedPath ?? '', pathForKeyRule(req))) {
-        throw new NotAllowedError('this API key is not allowed on this path');
-      }
-      next();
-      return;
+  function noteUse(key: ApiKey): void {
+    apiKeys.noteUse(key.id)?.catch((error: unknown) => {
+      options.logger.debug({ err: error, apiKeyId: key.id }, 'could not record API key use');
+    });
+  }
+
+  /** The principal of the request, or undefined when the host answered it itself. */
+  async function establish(req: Request, res: Response): Promise<Principal | undefined> {
+    const presented = readAuthorization(req.headers.authorization);
+    if (presented.kind === 'malformed') throw refuse(req, res, presented.reason);
+    if (presented.kind === 'bearer') {
+      const key = await apiKeys.findByPlaintext(presented.key);
+      if (!key) throw refuse(req, res, 'the API key is not valid');
+      if (key.expiredAt && key.expiredAt.getTime() <= Date.now()) throw refuse(req, res, 'the API key has expired');
+      const connectionId = connectionIdOfKey(key);
+      return key.type === CONNECTION_KEY_TYPE && connectionId !== undefined
+        ? { kind: 'connection-key', apiKey: key, connectionId }
+        : { kind: 'general-key', apiKey: key };
     }
-    if (requireApiKey) throw missing();
+    if (requireApiKey) throw missing(req, res);
+    if (presented.kind === 'basic' && verifyBasic) {
+      const username = await verifyBasic(req, res);
+      if (username === null) throw refuse(req, res, 'wrong username or password');
+      return { kind: 'basic', username };
+    }
     if (options.adminAuthenticator) {
-      res.locals.webhookPrincipal = { kind: 'host' } satisfies Principal;
-      options.adminAuthenticator(req, res, next);
-      return;
+      const passed = await runHostAuthenticator(options.adminAuthenticator, req, res);
+      return passed ? { kind: 'host' } : undefined;
     }
-    if (basicFrom(req, res)) {
-      next();
-      return;
+    if (verifyBasic) throw missing(req, res);
+    return { kind: 'anonymous' };
+  }
+
+  /** Authenticates once per request, whichever guard asks first. */
+  async function authenticated(req: Request, res: Response): Promise<Principal | undefined> {
+    const known = res.locals[PRINCIPAL] as Principal | undefined;
+    if (known) return known;
+    const principal = await establish(req, res);
+    if (principal) res.locals[PRINCIPAL] = principal;
+    return principal;
+  }
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    if (await authenticated(req, res)) next();
+  };
+
+  const admin: RequestHandler = async (req, res, next) => {
+    const principal = await authenticated(req, res);
+    if (!principal) return;
+    // A `plugin:webhook` key without its connection in `extra` is still a connection's key.
+    if (
+      principal.kind === 'connection-key' ||
+      (principal.kind === 'general-key' && principal.apiKey.type === CONNECTION_KEY_TYPE)
+    ) {
+      throw forbid(
+        req,
+        principal.apiKey,
+        "a connection's API key only posts data to its own connection; it cannot use the admin API",
+      );
     }
-    if (options.basicAuth) throw missing();
+    if (principal.kind === 'general-key') {
+      if (!ruleAllows(principal.apiKey.allowedPath ?? '', pathForKeyRule(req))) {
+        throw forbid(req, principal.apiKey, 'this API key is not allowed on this path');
+      }
+      noteUse(principal.apiKey);
+    }
     next();
   };
 
   const ingestion: RequestHandler = async (req, res, next) => {
+    const principal = await authenticated(req, res);
+    if (!principal) return;
     const connection = connectionOf(res);
-    const key = await keyFrom(req, res);
-    if (key) {
-      const keyConnection = connectionIdOfKey(key);
+    if (principal.kind === 'connection-key' || principal.kind === 'general-key') {
       const allowed =
-        key.type === CONNECTION_KEY_TYPE
-          ? keyConnection === connection.id
-          : ruleAllows(key.allowedPath ?? '', pathForKeyRule(req));
+        principal.kind === 'connection-key'
+          ? principal.connectionId === connection.id
+          : principal.apiKey.type !== CONNECTION_KEY_TYPE &&
+            ruleAllows(principal.apiKey.allowedPath ?? '', pathForKeyRule(req));
       if (!allowed) {
-        throw new NotAllowedError(`this API key is not allowed to post to connection ${connection.id}`);
+        throw forbid(req, principal.apiKey, `this API key is not allowed to post to connection ${connection.id}`);
       }
-      next();
-      return;
+      noteUse(principal.apiKey);
     }
-    if (requireApiKey) throw missing();
-    if (basicFrom(req, res)) {
-      next();
-      return;
-    }
-    if (options.basicAuth || options.adminAuthenticator) throw missing();
     next();
   };
 
-  return { admin, ingestion };
+  return { authenticate, admin, ingestion };
 }

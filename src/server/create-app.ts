@@ -9,6 +9,9 @@ import { createSwaggerRouter, SWAGGER_PREFIX } from './swagger';
 /** The prefixes under which DevLake serves the webhook (contract §1). */
 export const WEBHOOK_PREFIXES = ['/api/plugins/webhook', '/plugins/webhook'] as const;
 export const API_KEY_PREFIXES = ['/api/rest/plugins/webhook', '/rest/plugins/webhook'] as const;
+/** DevLake's core API-key routes: Basic or a key under `/api`, a Bearer key only under `/rest`. */
+export const API_KEYS_PREFIXES = ['/api/api-keys', '/api-keys'] as const;
+export const API_KEYS_API_KEY_PREFIXES = ['/api/rest/api-keys', '/rest/api-keys'] as const;
 
 async function databaseAnswers(dataSource: DataSource, timeoutMs: number): Promise<boolean> {
   if (!dataSource.isInitialized) return false;
@@ -52,6 +55,8 @@ export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger:
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
   // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
   app.use('/', plugin.adminUiRouter);
+  for (const prefix of API_KEYS_PREFIXES) app.use(prefix, plugin.apiKeysRouter);
+  for (const prefix of API_KEYS_API_KEY_PREFIXES) app.use(prefix, plugin.apiKeysApiKeyRouter);
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -1,10 +1,7 @@
 import type { Server } from 'node:http';
-import { createWebhookPlugin } from '../plugin';
 import { createDefaultLogger } from '../logger';
 import { ConfigurationError } from '../options';
 import { loadConfig, describeDatabase, type ServerConfig } from './config';
-import { createApp } from './create-app';
-import { createDataSource } from './data-source';
 
 /** Prints one line naming the setting and the cause, never a stack trace, and exits non-zero. */
 function fail(message: string): never {
@@ -25,6 +22,11 @@ export async function main(): Promise<Server> {
   } catch (error) {
     fail(error instanceof ConfigurationError ? error.message : String(error));
   }
+  // Loaded only once the settings are known good, so that a refusal (e.g. an open server on a
+  // public address) is immediate and loads no database driver.
+  const { createWebhookPlugin } = await import('../plugin');
+  const { createApp } = await import('./create-app');
+  const { createDataSource } = await import('./data-source');
   const logger = createDefaultLogger(config.logLevel);
   const dataSource = createDataSource(config.database);
   const plugin = createWebhookPlugin({
