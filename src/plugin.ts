@@ -18,6 +18,7 @@ import { IssueService } from './issues/issue.service';
 import { webhookMigrations } from './migrations';
 import { loadOpenApiDocument, type OpenApiDocument } from './openapi';
 import { resolveOptions, type ResolvedOptions, type WebhookPluginOptions } from './options';
+import { createProjectRouter } from './projects/project.router';
 import { ProjectService } from './projects/project.service';
 import { PullRequestService } from './pull-requests/pull-request.service';
 import { ingestionRouters } from './routes';
@@ -123,6 +124,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     router.use(ensureVerified);
     router.use(createActivityRouter(context));
     router.use('/connections', createConnectionRouter(context));
+    router.use('/projects', createProjectRouter(context));
 
     // Ingestion routes exist in three addressing forms (contract §2). The by-name and
     // /connections forms come first; `/:connectionId` resolves per route, so it never

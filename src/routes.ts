@@ -1,11 +1,18 @@
 import type { Router } from 'express';
 import type { PluginContext } from './context';
 import { createDeploymentRouter } from './deployments/deployment.router';
+import { createDoraRouter } from './dora/dora.router';
 import { createIssueRouter } from './issues/issue.router';
+import { createPullRequestRouter } from './pull-requests/pull-request.router';
 
 /**
  * The ingestion routers of each resource, relative to a connection's prefix
  * (`/:connectionId`, `/connections/:connectionId`, `/connections/by-name/:connectionName`).
  * Each resource folder adds its factory here.
  */
-export const ingestionRouters: ((context: PluginContext) => Router)[] = [createIssueRouter, createDeploymentRouter];
+export const ingestionRouters: ((context: PluginContext) => Router)[] = [
+  createIssueRouter,
+  createDeploymentRouter,
+  createPullRequestRouter,
+  createDoraRouter,
+];

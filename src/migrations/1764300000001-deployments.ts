@@ -62,6 +62,12 @@ export const DEPLOYMENT_TABLES: TableSpec[] = [
       { name: 'idx_webhook_cdc_deployment', columns: ['cicd_deployment_id'] },
       { name: 'idx_webhook_cdc_dora', columns: ['cicd_scope_id', 'environment', 'result', 'finished_date'] },
       { name: 'idx_webhook_cdc_commit_sha', columns: ['commit_sha'] },
+      // Ours (issue 8): DORA groups a scope's rows by deployment; in this order MariaDB groups
+      // straight off the index instead of sorting a temporary table on disk.
+      {
+        name: 'idx_webhook_cdc_scope_deployment',
+        columns: ['cicd_scope_id', 'cicd_deployment_id', 'finished_date'],
+      },
     ],
   },
 ];

@@ -1,5 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import type { WebhookConnection } from '../connections/connection.entity';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { Board } from '../issues/issue.entity';
@@ -8,6 +8,24 @@ import { CicdScope, Project, ProjectMapping, Repo } from './project.entity';
 /** `webhook:<cid>`: the id of a connection's scope, board and repo (contract §8). */
 export function scopeIdOf(connectionId: number): string {
   return `webhook:${connectionId}`;
+}
+
+const KEPT_REPO_COLUMNS = [
+  'created_at',
+  'url',
+  'description',
+  'owner_id',
+  'language',
+  'forked_from',
+  'created_date',
+  'updated_date',
+  'deleted',
+] as const;
+
+/** A project and the connections linked to it, as `GET /projects` lists them. */
+export interface ProjectListing {
+  name: string;
+  connections: { id: number; name: string }[];
 }
 
 /** The DevLake tables a project maps to a connection's `webhook:<cid>` rows. */
@@ -63,9 +81,17 @@ export class ProjectService {
         ProjectMapping,
         MAPPED_TABLES.map((table) => ({ projectName, table, rowId: scopeId, createdAt: now, updatedAt: now })),
       );
-      await upsertRows(manager, CicdScope, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
-      await upsertRows(manager, Repo, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
-      await upsertRows(manager, Board, [{ id: scopeId, name: connection.name, createdAt: now, updatedAt: now }]);
+      // Only the name follows the connection: columns DevLake or a user filled on an existing
+      // scope, repo or board are left alone.
+      const named = { id: scopeId, name: connection.name, createdAt: now, updatedAt: now };
+      await upsertRows(
+        manager,
+        CicdScope,
+        [named],
+        ['created_at', 'description', 'url', 'created_date', 'updated_date'],
+      );
+      await upsertRows(manager, Repo, [named], [...KEPT_REPO_COLUMNS]);
+      await upsertRows(manager, Board, [named], ['created_at', 'description', 'url', 'created_date', 'type']);
     });
   }
 
@@ -101,6 +127,22 @@ export class ProjectService {
         .filter((m) => m.projectName === project.name)
         .map((m) => Number(m.rowId.slice('webhook:'.length)))
         .sort((a, b) => a - b),
+    }));
+  }
+
+  /** Every project with its connections' ids and names (`GET /projects`). */
+  async listWithConnections(): Promise<ProjectListing[]> {
+    const projects = await this.list();
+    const ids = [...new Set(projects.flatMap((p) => p.connectionIds))];
+    const connections =
+      ids.length === 0 ? [] : await this.dataSource.getRepository(WebhookConnection).findBy({ id: In(ids) });
+    const names = new Map(connections.map((c) => [c.id, c.name]));
+    return projects.map((project) => ({
+      name: project.name,
+      // A mapping row whose connection is gone (deleted outside the API) is not listed.
+      connections: project.connectionIds
+        .filter((id) => names.has(id))
+        .map((id) => ({ id, name: names.get(id) as string })),
     }));
   }
 

@@ -1,6 +1,63 @@
 import type { DataSource } from 'typeorm';
+import type { WebhookConnection } from '../connections/connection.entity';
+import { withTransaction } from '../db/transaction';
+import { upsertRows } from '../db/upsert';
+import { scopeIdOf } from '../projects/project.service';
+import type { PullRequestDto } from './pull-request.dto';
+import { PullRequest } from './pull-request.entity';
 
-/** Writes pull requests (contract §7). Filled in by issue 8. */
+/** `webhook:<cid>:<pullRequestKey>` (contract §7). */
+export function pullRequestIdOf(connectionId: number, pullRequestKey: number): string {
+  return `${scopeIdOf(connectionId)}:${pullRequestKey}`;
+}
+
+/** Writes pull requests into DevLake's `pull_requests` (contract §7). */
 export class PullRequestService {
   constructor(readonly dataSource: DataSource) {}
+
+  /**
+   * Creates or replaces a pull request. Every column is written, so a re-post replaces the row
+   * entirely (`created_at` kept), as DevLake's webhook does.
+   */
+  async save(
+    connection: WebhookConnection,
+    input: PullRequestDto,
+    now: Date = new Date(),
+  ): Promise<{ pullRequestId: string }> {
+    const pullRequestId = pullRequestIdOf(connection.id, input.pullRequestKey);
+    const row: Partial<PullRequest> = {
+      id: pullRequestId,
+      createdAt: now,
+      updatedAt: now,
+      // DevLake forces the base repo to the connection's repo, whatever the sender says.
+      baseRepoId: scopeIdOf(connection.id),
+      headRepoId: input.headRepoId ?? null,
+      status: input.status ?? null,
+      originalStatus: input.originalStatus ?? null,
+      title: input.displayTitle,
+      description: input.description ?? null,
+      url: input.url ?? null,
+      authorName: input.authorName ?? null,
+      authorId: input.authorId ?? null,
+      mergedByName: input.mergedByName ?? null,
+      mergedById: input.mergedById ?? null,
+      parentPrId: input.parentPrId ?? null,
+      pullRequestKey: input.pullRequestKey,
+      createdDate: input.createdDate,
+      mergedDate: input.mergedDate ?? null,
+      closedDate: input.closedDate ?? null,
+      type: input.type ?? null,
+      component: input.component ?? null,
+      mergeCommitSha: input.mergeCommitSha ?? null,
+      headRef: input.headRef ?? null,
+      baseRef: input.baseRef ?? null,
+      baseCommitSha: input.baseCommitSha ?? null,
+      headCommitSha: input.headCommitSha ?? null,
+      additions: input.additions ?? null,
+      deletions: input.deletions ?? null,
+      isDraft: input.isDraft ?? null,
+    };
+    await withTransaction(this.dataSource, (manager) => upsertRows(manager, PullRequest, [row]));
+    return { pullRequestId };
+  }
 }

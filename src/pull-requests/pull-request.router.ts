@@ -1,0 +1,19 @@
+import { Router } from 'express';
+import type { PluginContext } from '../context';
+import { connectionOf } from '../connections/resolve-connection';
+import { successEnvelope } from '../http/envelope';
+import { validateBody } from '../http/validate-body';
+import { PullRequestDto } from './pull-request.dto';
+
+/** Pull request ingestion (contract §2, §7), relative to a connection's prefix. */
+export function createPullRequestRouter(context: PluginContext): Router {
+  const { services, guards, readBody, resolveConnection } = context;
+  const router = Router({ mergeParams: true });
+
+  router.post('/pull_requests', resolveConnection, guards.ingestion, ...readBody, async (req, res) => {
+    const body = await validateBody(PullRequestDto, req.body);
+    res.json(successEnvelope(await services.pullRequests.save(connectionOf(res), body)));
+  });
+
+  return router;
+}
