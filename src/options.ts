@@ -50,8 +50,9 @@ export interface WebhookPluginOptions {
   /** Where the plugin logs. Default: a pino logger at `info` with secrets redacted. */
   logger?: Logger;
   /**
-   * Longest time one database statement may take before the request answers 503, in
-   * milliseconds. Default 10 000.
+   * Longest time a request may wait on the database (a pooled connection, its statements)
+   * before it answers 503 with Retry-After, in milliseconds. Default 10 000. The standalone
+   * server also uses it as the connect timeout (and SQLite's busy timeout).
    */
   databaseTimeoutMs?: number;
 }

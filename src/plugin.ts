@@ -12,7 +12,9 @@ import type { PluginContext, WebhookServices } from './context';
 import { DeploymentService } from './deployments/deployment.service';
 import { DoraService } from './dora/dora.service';
 import { webhookEntities } from './entities';
+import { databaseDeadline } from './http/database-deadline';
 import { errorHandler } from './http/error-handler';
+import { createRateLimit } from './http/rate-limit';
 import { readJsonBody } from './http/read-body';
 import { IssueService } from './issues/issue.service';
 import { webhookMigrations } from './migrations';
@@ -111,6 +113,9 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     await verify();
     next();
   };
+  // One limiter for every router: a key's budget is the same whichever form it posts through.
+  const rateLimit = createRateLimit(options.rateLimit, Boolean(options.basicAuth));
+  const deadline = databaseDeadline(options.databaseTimeoutMs);
 
   const buildRouter = (requireApiKey: boolean): Router => {
     const context: PluginContext = {
@@ -121,6 +126,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
       resolveConnection: resolveConnection(services.connections),
     };
     const router = Router();
+    router.use(rateLimit, deadline);
     router.use(ensureVerified);
     router.use(createActivityRouter(context));
     router.use('/connections', createConnectionRouter(context));
@@ -151,6 +157,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
       resolveConnection: resolveConnection(services.connections),
     };
     const router = Router();
+    router.use(rateLimit, deadline);
     router.use(ensureVerified);
     router.use(createApiKeyRouter(context));
     router.use(errorHandler(options.logger));

@@ -13,6 +13,7 @@ import {
   WebhookError,
 } from './errors';
 import { classifyDatabaseError } from '../db/database-errors';
+import { answeredByDeadline } from './database-deadline';
 
 /** Status for each typed error; the only place where errors meet HTTP (house style §6). */
 function statusOf(error: WebhookError): number {
@@ -63,6 +64,8 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
+      // The deadline answered 503 already; the work's late failure has nobody left to tell.
+      if (answeredByDeadline(res)) return;
       next(error);
       return;
     }

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsDefined,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsNumber,
   IsOptional,
@@ -103,6 +104,23 @@ const MaxCharacters = (max: number): PropertyDecorator =>
     },
   });
 
+/**
+ * Refuses a lone UTF-16 surrogate (JSON allows `"\ud83d"`): UTF-8 cannot hold it, so both
+ * databases would store U+FFFD instead, a silent change of what was sent (found by the fuzz
+ * test, issue 9).
+ */
+const WellFormedText = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'wellFormedText',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value !== 'string' ||
+        !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value),
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property} holds a lone UTF-16 surrogate (e.g. half of an emoji), which cannot be stored`,
+    },
+  });
+
 /** A text field. `max` is the column's size in characters (omit for long text). */
 export function StringField(options: CommonOptions & { max?: number } = {}): PropertyDecorator {
   return compose(
@@ -117,6 +135,7 @@ export function StringField(options: CommonOptions & { max?: number } = {}): Pro
     IsString({ message: '$property must be a string' }),
     ...(options.required ? [IsNotEmpty({ message: '$property must not be empty' })] : []),
     ...(options.max !== undefined ? [MaxCharacters(options.max)] : []),
+    WellFormedText(),
     // Long text columns are longtext on MySQL; 16 MiB is far above any body we accept anyway.
   );
 }
@@ -134,10 +153,11 @@ export function NumberField(
       return value;
     }),
     ...presence(options.required),
-    IsNumber(
-      { allowNaN: false, allowInfinity: false, maxDecimalPlaces: options.integer ? 0 : undefined },
-      { message: options.integer ? '$property must be a whole number' : '$property must be a number' },
-    ),
+    // IsInt, not IsNumber's maxDecimalPlaces: that counts digits after a '.', so 3e-323 passed as
+    // whole and reached a BIGINT column as a 500 (found by the fuzz test, issue 9).
+    options.integer
+      ? IsInt({ message: '$property must be a whole number' })
+      : IsNumber({ allowNaN: false, allowInfinity: false }, { message: '$property must be a number' }),
     ...(options.min !== undefined ? [Min(options.min, { message: `$property must be at least ${options.min}` })] : []),
     ...(max !== undefined ? [Max(max, { message: `$property must be at most ${max}` })] : []),
   );

@@ -14,6 +14,8 @@ export interface ServerConfig {
   logLevel: string;
   rateLimit: { windowMs?: number; perKey?: number; perAddress?: number } | false;
   shutdownTimeoutMs: number;
+  /** Longest wait on the database before a request answers 503 (also the connect timeout). */
+  databaseTimeoutMs: number;
 }
 
 export type DatabaseConfig =
@@ -121,5 +123,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
           perAddress: integer(env, 'RATE_LIMIT_PER_ADDRESS', undefined, 1, 10_000_000),
         },
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000) as number,
+    databaseTimeoutMs: integer(env, 'DB_TIMEOUT_MS', 10_000, 100, 600_000) as number,
   };
 }

@@ -28,13 +28,14 @@ export async function main(): Promise<Server> {
   const { createApp } = await import('./create-app');
   const { createDataSource } = await import('./data-source');
   const logger = createDefaultLogger(config.logLevel);
-  const dataSource = createDataSource(config.database);
+  const dataSource = createDataSource(config.database, { timeoutMs: config.databaseTimeoutMs });
   const plugin = createWebhookPlugin({
     dataSource,
     encryptionSecret: config.encryptionSecret,
     basicAuth: config.basicAuth,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit: config.rateLimit,
+    databaseTimeoutMs: config.databaseTimeoutMs,
     logger,
   });
   try {
