@@ -63,10 +63,11 @@ export async function verifyDataSource(dataSource: DataSource): Promise<void> {
       }
     }
   }
-  if (await dataSource.showMigrations()) {
+  const pending = await pendingMigrations(dataSource);
+  if (pending.length > 0) {
     throw new ConfigurationError(
       'dataSource.migrations',
-      'has pending migrations: run dataSource.runMigrations() at start-up',
+      `${pending.join(', ')} not applied: add ...webhookMigrations and run dataSource.runMigrations() at start-up`,
     );
   }
 }
