@@ -10,6 +10,14 @@ export type ConnectionRef = { id: number } | { name: string };
 
 export const MAX_CONNECTION_NAME = 100;
 
+/**
+ * How long an ingestion request may reuse a connection looked up by an earlier one: the lookup
+ * was one of the eight database round trips of a seed-form deployment POST (bench/RESULTS.md).
+ * A rename or delete through this service clears the cache at once; a change made elsewhere
+ * (another instance, DevLake itself) is seen up to this late.
+ */
+export const CONNECTION_CACHE_MS = 5_000;
+
 /** Reads a `:connectionId` path parameter: a positive integer, or a 400 saying so. */
 export function parseConnectionId(raw: string): number {
   if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) {
@@ -31,6 +39,8 @@ export interface ConnectionWithKey {
 
 /** Webhook connections and the API key each one gets (contract §2, §8). */
 export class ConnectionService {
+  private readonly cached = new Map<string, { connection: WebhookConnection; until: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly apiKeys: ApiKeyService,
@@ -53,6 +63,23 @@ export class ConnectionService {
   async get(ref: ConnectionRef): Promise<WebhookConnection> {
     const connection = await this.find(ref);
     if (!connection) throw new NotFoundError(`connection with ${describe(ref)} does not exist`);
+    return connection;
+  }
+
+  /**
+   * `get` for the ingestion path, reusing a lookup for up to CONNECTION_CACHE_MS. Only found
+   * connections are kept (an unknown one is asked again); each caller gets its own copy.
+   */
+  async getCached(ref: ConnectionRef, now = Date.now()): Promise<WebhookConnection> {
+    const key = 'id' in ref ? `id:${ref.id}` : `name:${ref.name}`;
+    const hit = this.cached.get(key);
+    if (hit && hit.until > now) return Object.assign(new WebhookConnection(), hit.connection);
+    const connection = await this.get(ref);
+    if (this.cached.size >= 1000) this.cached.clear();
+    this.cached.set(key, {
+      connection: Object.assign(new WebhookConnection(), connection),
+      until: now + CONNECTION_CACHE_MS,
+    });
     return connection;
   }
 
@@ -95,6 +122,9 @@ export class ConnectionService {
     } catch (error) {
       await this.assertNameFree(name, connection.id);
       throw error;
+    } finally {
+      // After the write, so that a request in between cannot keep the old row cached.
+      this.cached.clear();
     }
   }
 
@@ -112,6 +142,7 @@ export class ConnectionService {
       if (beforeDelete) await beforeDelete(connection.id, manager);
       await manager.getRepository(WebhookConnection).delete({ id: connection.id });
     });
+    this.cached.clear();
     return connection;
   }
 }

@@ -24,7 +24,7 @@ export function connectionRefOf(req: Request): ConnectionRef {
  */
 export function resolveConnection(connections: ConnectionService): RequestHandler {
   return async (req, res, next) => {
-    res.locals.webhookConnection = await connections.get(connectionRefOf(req));
+    res.locals.webhookConnection = await connections.getCached(connectionRefOf(req));
     next();
   };
 }
