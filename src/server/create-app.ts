@@ -53,10 +53,10 @@ export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger:
   app.use(SWAGGER_PREFIX, createSwaggerRouter(plugin.openapi));
   for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
-  // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
-  app.use('/', plugin.adminUiRouter);
   for (const prefix of API_KEYS_PREFIXES) app.use(prefix, plugin.apiKeysRouter);
   for (const prefix of API_KEYS_API_KEY_PREFIXES) app.use(prefix, plugin.apiKeysApiKeyRouter);
+  // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
+  app.use('/', plugin.adminUiRouter);
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
