@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, fieldError, NotFoundError } from '../http/errors';
@@ -11,6 +12,8 @@ export const CONNECTION_KEY_TYPE = 'plugin:webhook';
 const SECRET_SETTING = 'encryption_secret';
 /** A general key's type when the request names none (DevLake's Config-UI sends `devlake`). */
 export const GENERAL_KEY_TYPE = 'devlake';
+/** How long a found key is reused without asking the database (see `findByPlaintext`). */
+export const API_KEY_CACHE_MS = 1_000;
 /** How often a key's `last used` time is written at most: once a minute per key is plenty. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
@@ -59,6 +62,8 @@ export class ApiKeyService {
   private secret: Promise<string> | undefined;
   /** When each key's use was last written, shared by every router of the plugin. */
   private readonly useWritten = new Map<number, number>();
+  /** Keys found by hash, kept briefly (only valid ones: an unknown key is asked again). */
+  private readonly recentKeys = new LRUCache<string, ApiKey>({ max: 1000, ttl: API_KEY_CACHE_MS });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -134,12 +139,24 @@ export class ApiKeyService {
     record.updater = updater;
     if (expiredAt !== undefined) record.expiredAt = expiredAt;
     await repository.save(record);
+    // After the write, so that a lookup in between cannot keep the old key.
+    this.recentKeys.clear();
     return { record, plaintext };
   }
 
-  /** Finds the key record for a presented plaintext key, by its hash (an indexed lookup). */
+  /**
+   * Finds the key record for a presented plaintext key, by its hash (an indexed lookup). A
+   * found key is reused for API_KEY_CACHE_MS: the lookup was one of the database round trips of
+   * every POST (issue 10). Renewing or deleting a key through this service forgets it at once;
+   * a change made elsewhere (another instance, an UPDATE by hand) applies this late.
+   */
   async findByPlaintext(plaintext: string): Promise<ApiKey | null> {
-    return this.dataSource.getRepository(ApiKey).findOneBy({ apiKey: await this.hash(plaintext) });
+    const hash = await this.hash(plaintext);
+    const hit = this.recentKeys.get(hash);
+    if (hit) return hit;
+    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ apiKey: hash });
+    if (key) this.recentKeys.set(hash, key);
+    return key;
   }
 
   findConnectionKey(connectionId: number, manager: EntityManager = this.dataSource.manager): Promise<ApiKey | null> {
@@ -166,6 +183,7 @@ export class ApiKeyService {
     if (keys.length === 0) return;
     await manager.getRepository(ApiKeyUsage).delete(keys.map((key) => key.id));
     await manager.getRepository(ApiKey).delete(keys.map((key) => key.id));
+    this.recentKeys.clear();
   }
 
   async lastUsed(ids: number[]): Promise<Map<number, Date>> {
@@ -267,6 +285,7 @@ export class ApiKeyService {
       await manager.getRepository(ApiKeyUsage).delete({ apiKeyId: id });
       await manager.getRepository(ApiKey).delete({ id });
     });
+    this.recentKeys.clear();
     return record;
   }
 }

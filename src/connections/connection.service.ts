@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { ApiKeyService, connectionKeyFields, type IssuedKey } from '../auth/api-key.service';
 import type { ApiKey } from '../auth/api-key.entity';
@@ -12,11 +13,11 @@ export const MAX_CONNECTION_NAME = 100;
 
 /**
  * How long an ingestion request may reuse a connection looked up by an earlier one: the lookup
- * was one of the eight database round trips of a seed-form deployment POST (bench/RESULTS.md).
- * A rename or delete through this service clears the cache at once; a change made elsewhere
- * (another instance, DevLake itself) is seen up to this late.
+ * was one of the database round trips of every POST (bench/RESULTS.md). A rename or delete
+ * through this service clears the cache at once; a change made elsewhere (another instance,
+ * DevLake itself) is seen up to this late.
  */
-export const CONNECTION_CACHE_MS = 5_000;
+export const CONNECTION_CACHE_MS = 2_000;
 
 /** Reads a `:connectionId` path parameter: a positive integer, or a 400 saying so. */
 export function parseConnectionId(raw: string): number {
@@ -39,7 +40,8 @@ export interface ConnectionWithKey {
 
 /** Webhook connections and the API key each one gets (contract §2, §8). */
 export class ConnectionService {
-  private readonly cached = new Map<string, { connection: WebhookConnection; until: number }>();
+  /** Found connections only: an unknown one is asked again. */
+  private readonly cached = new LRUCache<string, WebhookConnection>({ max: 1000, ttl: CONNECTION_CACHE_MS });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -67,19 +69,15 @@ export class ConnectionService {
   }
 
   /**
-   * `get` for the ingestion path, reusing a lookup for up to CONNECTION_CACHE_MS. Only found
-   * connections are kept (an unknown one is asked again); each caller gets its own copy.
+   * `get` for the ingestion path, reusing a lookup for up to CONNECTION_CACHE_MS; each caller
+   * gets its own copy.
    */
-  async getCached(ref: ConnectionRef, now = Date.now()): Promise<WebhookConnection> {
+  async getCached(ref: ConnectionRef): Promise<WebhookConnection> {
     const key = 'id' in ref ? `id:${ref.id}` : `name:${ref.name}`;
     const hit = this.cached.get(key);
-    if (hit && hit.until > now) return Object.assign(new WebhookConnection(), hit.connection);
+    if (hit) return Object.assign(new WebhookConnection(), hit);
     const connection = await this.get(ref);
-    if (this.cached.size >= 1000) this.cached.clear();
-    this.cached.set(key, {
-      connection: Object.assign(new WebhookConnection(), connection),
-      until: now + CONNECTION_CACHE_MS,
-    });
+    this.cached.set(key, Object.assign(new WebhookConnection(), connection));
     return connection;
   }
 

@@ -132,7 +132,7 @@ export class IssueService {
       await upsertRows(manager, Issue, [issue]);
       await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
 
-      await manager.delete(IssueAssignee, { issueId: id });
+      await manager.query('DELETE FROM issue_assignees WHERE issue_id = ?', [id]);
       if (issue.assigneeId) {
         await upsertRows(manager, IssueAssignee, [
           { issueId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
@@ -140,7 +140,7 @@ export class IssueService {
       }
 
       // The incident row follows the issue's type in both directions (contract §9).
-      await manager.delete(IncidentAssignee, { incidentId: id });
+      await manager.query('DELETE FROM incident_assignees WHERE incident_id = ?', [id]);
       if (incident) {
         await upsertRows(manager, Incident, [this.incidentOf(issue, boardId)]);
         if (issue.assigneeId) {
@@ -149,12 +149,12 @@ export class IssueService {
           ]);
         }
       } else {
-        await manager.delete(Incident, { id });
+        await manager.query('DELETE FROM incidents WHERE id = ?', [id]);
       }
 
       // A re-post without deploymentId removes the link: the payload is the whole issue.
       if (input.deploymentId === undefined) {
-        await manager.delete(IncidentDeploymentLink, { issueId: id });
+        await manager.query('DELETE FROM _tool_webhook_incident_deployments WHERE issue_id = ?', [id]);
       } else {
         await upsertRows(
           manager,
