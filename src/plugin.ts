@@ -117,20 +117,30 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   const rateLimit = createRateLimit(options.rateLimit, Boolean(options.basicAuth));
   const deadline = databaseDeadline(options.databaseTimeoutMs);
 
-  const buildRouter = (requireApiKey: boolean): Router => {
-    const context: PluginContext = {
-      options,
-      services,
-      guards: createGuards(options, services.apiKeys, requireApiKey),
-      readBody: readJsonBody(options.bodyLimitBytes),
-      resolveConnection: resolveConnection(services.connections),
-    };
+  const contextFor = (requireApiKey: boolean): PluginContext => ({
+    options,
+    services,
+    guards: createGuards(options, services.apiKeys, requireApiKey),
+    readBody: readJsonBody(options.bodyLimitBytes),
+    resolveConnection: resolveConnection(services.connections),
+  });
+
+  /** Every router of the plugin: limits and checks first, its routes, then the one error mapping. */
+  const wrap = (routes: Router): Router => {
     const router = Router();
     router.use(rateLimit, deadline);
     router.use(ensureVerified);
-    router.use(createActivityRouter(context));
-    router.use('/connections', createConnectionRouter(context));
-    router.use('/projects', createProjectRouter(context));
+    router.use(routes);
+    router.use(errorHandler(options.logger));
+    return router;
+  };
+
+  const buildRouter = (requireApiKey: boolean): Router => {
+    const context = contextFor(requireApiKey);
+    const routes = Router();
+    routes.use(createActivityRouter(context));
+    routes.use('/connections', createConnectionRouter(context));
+    routes.use('/projects', createProjectRouter(context));
 
     // Ingestion routes exist in three addressing forms (contract §2). The by-name and
     // /connections forms come first; `/:connectionId` resolves per route, so it never
@@ -140,29 +150,13 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     // a 404 that would tell which connections exist. Each route's guard then authorises.
     ingest.use(context.guards.authenticate);
     for (const create of ingestionRouters) ingest.use(create(context));
-    router.use('/connections/by-name/:connectionName', ingest);
-    router.use('/connections/:connectionId', ingest);
-    router.use('/:connectionId', ingest);
-
-    router.use(errorHandler(options.logger));
-    return router;
+    routes.use('/connections/by-name/:connectionName', ingest);
+    routes.use('/connections/:connectionId', ingest);
+    routes.use('/:connectionId', ingest);
+    return wrap(routes);
   };
 
-  const buildApiKeysRouter = (requireApiKey: boolean): Router => {
-    const context: PluginContext = {
-      options,
-      services,
-      guards: createGuards(options, services.apiKeys, requireApiKey),
-      readBody: readJsonBody(options.bodyLimitBytes),
-      resolveConnection: resolveConnection(services.connections),
-    };
-    const router = Router();
-    router.use(rateLimit, deadline);
-    router.use(ensureVerified);
-    router.use(createApiKeyRouter(context));
-    router.use(errorHandler(options.logger));
-    return router;
-  };
+  const buildApiKeysRouter = (requireApiKey: boolean): Router => wrap(createApiKeyRouter(contextFor(requireApiKey)));
 
   const adminUi = (uiOptions?: AdminUiOptions): Router =>
     createAdminUiRouter(createGuards(options, services.apiKeys, false).admin, options.logger, uiOptions);
