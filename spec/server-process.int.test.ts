@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db';
 import { freePort, spawnServer, waitForListening } from './helpers/server-process';
 
@@ -43,6 +44,34 @@ describe('the standalone server process (issue 2, point 3)', () => {
 
       expect((await get(`http://127.0.0.1:${port}/api/ping`)).status).toBe(200);
       expect((await get(`http://127.0.0.1:${port}/ping`)).status).toBe(200);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+  });
+
+  it('cuts off a client that never finishes its headers (slowloris), within the 10 s header limit', async () => {
+    const port = await freePort();
+    const server = spawnServer({ DB_URL: database.url, PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      await waitForListening(server);
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const started = Date.now();
+      // Headers begun, never ended: a slow or hostile client holding a socket open.
+      socket.write('POST /api/plugins/webhook/1/deployments HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      const closedAfter = await new Promise<number>((resolve) => {
+        socket.once('close', () => resolve(Date.now() - started));
+        setTimeout(() => resolve(-1), 25_000).unref();
+      });
+      socket.destroy();
+      expect(closedAfter).toBeGreaterThan(0);
+      expect(closedAfter).toBeLessThan(20_000);
+      expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+      // The server itself is unharmed.
+      expect((await get(`http://127.0.0.1:${port}/api/ping`)).status).toBe(200);
     } finally {
       server.child.kill('SIGTERM');
     }
