@@ -9,7 +9,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { WebhookConnection } from '../src/connections/connection.entity';
 import { CicdDeployment } from '../src/deployments/deployment.entity';
 import { Issue } from '../src/issues/issue.entity';
-import { startTestServer, type TestServer } from './helpers/test-app';
+import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 
 const run = promisify(exec);
 
@@ -251,5 +251,90 @@ describe('admin page in a real browser (issue 7)', () => {
       reached.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || ''));
     }
     expect(reached).toEqual(expect.arrayContaining(['new-name', 'Generate POST URL']));
+  });
+
+  describe('projects (issue 8)', () => {
+    const HOOK = 'payments-ci';
+    const PROJECT = 'Payments';
+    let hook: { id: number; key: string };
+
+    const projectRow = (name: string) =>
+      page.locator('#projects tbody tr', { has: page.getByRole('rowheader', { name, exact: true }) });
+
+    it('links a webhook to a project from its details, refuses an empty name next to the field, and lists it', async () => {
+      hook = await createConnection(server, HOOK);
+      await page.goto(`${origin}/`);
+      await rowOf(HOOK)
+        .getByRole('button', { name: `What arrived at ${HOOK}` })
+        .click();
+      expect(await page.locator('#project-current').textContent()).toBe('Not in a project.');
+
+      await page.getByRole('button', { name: 'Link to project' }).click();
+      await page.locator('#project-error', { hasText: 'Enter a project name.' }).waitFor();
+      const field = page.getByLabel('Project', { exact: true });
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+
+      await field.fill(PROJECT);
+      await page.keyboard.press('Enter');
+      await rowOf(HOOK).locator('[data-field="project"]', { hasText: PROJECT }).waitFor();
+      expect(await page.locator('#project-current').textContent()).toBe(`In project “${PROJECT}”.`);
+      expect(await field.getAttribute('aria-invalid')).toBeNull();
+      const saved = await server.request.get(`/api/plugins/webhook/connections/${hook.id}`);
+      expect(saved.body.projectName).toBe(PROJECT);
+      expect(await projectRow(PROJECT).textContent()).toContain(`${HOOK} (id ${hook.id})`);
+    });
+
+    it("shows the project's four metrics with levels and its weekly chart, counting a deployment posted over HTTP", async () => {
+      const now = new Date();
+      const posted = await server.request
+        .post(`/api/rest/plugins/webhook/connections/${hook.id}/deployments`)
+        .set('Authorization', `Bearer ${hook.key}`)
+        .send({
+          id: 'release-42',
+          result: 'SUCCESS',
+          environment: 'PRODUCTION',
+          startedDate: new Date(now.getTime() - 600_000).toISOString(),
+          finishedDate: now.toISOString(),
+          deploymentCommits: [{ repoUrl: 'https://example.com/pay', refName: 'main', commitSha: 'a'.repeat(40) }],
+        });
+      expect(posted.status).toBe(200);
+      const dora = (await server.request.get(`/api/plugins/webhook/projects/${PROJECT}/dora`)).body;
+      expect(dora.deploymentFrequency.deployments).toBe(1);
+
+      await projectRow(PROJECT)
+        .getByRole('button', { name: `DORA metrics of project ${PROJECT}` })
+        .click();
+      const panel = page.locator('#project-dora');
+      await panel.getByRole('heading', { name: `DORA metrics of project “${PROJECT}”` }).waitFor();
+      // The title takes the focus: a keyboard user lands on what they asked for.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('project-dora-title');
+      expect(await panel.locator('.metric h4').allTextContents()).toEqual([
+        'Deployment frequency',
+        'Lead time for changes',
+        'Change failure rate',
+        'Failed deployment recovery time',
+      ]);
+      const frequency = panel.locator('[data-metric="deploymentFrequency"]');
+      expect(await frequency.locator('.level').textContent()).toBe(dora.deploymentFrequency.level ?? '—');
+      expect(await frequency.textContent()).toContain('deployments: 1');
+      const bars = panel.locator('rect.bar-deployments');
+      expect(await bars.count()).toBe(dora.weekly.length);
+      const heights = await bars.evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('height'))));
+      expect(heights.filter((h) => h > 0)).toHaveLength(1);
+      await panel.scrollIntoViewIfNeeded();
+      await shot('08-project-dora');
+    });
+
+    it('unlinks the webhook: the list, the project and the API no longer pair them', async () => {
+      await page.getByRole('button', { name: 'Unlink from project' }).click();
+      await rowOf(HOOK).locator('[data-field="project"]', { hasText: '—' }).waitFor();
+      expect(await page.locator('#project-current').textContent()).toBe('Not in a project.');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('project-name');
+      const saved = await server.request.get(`/api/plugins/webhook/connections/${hook.id}`);
+      expect(saved.body.projectName).toBeNull();
+      await projectRow(PROJECT).filter({ hasNotText: HOOK }).waitFor();
+      const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+      expect(stored).toBe('[{},{}]');
+    });
   });
 });

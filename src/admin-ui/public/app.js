@@ -13,6 +13,10 @@ const state = {
   connections: [],
   selectedId: null,
   pollTimer: null,
+  // From `GET /projects`: the projects, and each linked connection's project by connection id.
+  projects: [],
+  projectOf: new Map(),
+  selectedProject: null,
 };
 
 // ---------------------------------------------------------------- API
@@ -270,9 +274,12 @@ function closeKeyPanel() {
 // ---------------------------------------------------------------- list
 
 async function loadList() {
-  const answer = await api('GET', '/activity');
+  const [answer, projects] = await Promise.all([api('GET', '/activity'), api('GET', '/projects')]);
   state.connections = answer.connections;
+  state.projects = Array.isArray(projects) ? projects : [];
+  state.projectOf = new Map(state.projects.flatMap((p) => p.connections.map((c) => [c.id, p.name])));
   renderList();
+  renderProjects();
 }
 
 function actionButton(text, label, handler) {
@@ -291,6 +298,7 @@ function renderList() {
       { 'data-connection-id': c.id, class: c.id === state.selectedId ? 'selected' : undefined },
       el('th', { scope: 'row', 'data-label': 'Name', text: c.name }),
       el('td', { 'data-label': 'ID', text: String(c.id) }),
+      el('td', { 'data-label': 'Project', 'data-field': 'project', text: state.projectOf.get(c.id) || '—' }),
       el('td', { 'data-label': 'Created', text: formatTime(c.createdAt) }),
       el('td', { 'data-label': 'Last data received', 'data-field': 'last', text: last }),
       el('td', { 'data-label': 'Deployments', 'data-field': 'deployments', text: String(c.deployments) }),
@@ -324,6 +332,7 @@ async function select(id) {
   state.selectedId = id;
   renderList();
   $('detail').hidden = false;
+  fillProjectForm();
   await loadDetail();
   $('detail').scrollIntoView({ block: 'start' });
   $('detail-title').setAttribute('tabindex', '-1');
@@ -474,22 +483,27 @@ function weeklyChart(weekly) {
   return chart;
 }
 
-async function loadDora(id) {
-  const panel = $('dora');
-  let answer;
-  try {
-    answer = await api('GET', `/connections/${id}/dora`);
-  } catch {
-    panel.hidden = true;
-    return;
-  }
+/** A DORA answer (connection or project: the same shape), or null when the API has none. */
+async function fetchDora(path) {
+  const answer = await api('GET', path);
   const dora =
     answer && typeof answer === 'object' && answer.data && !answer.deploymentFrequency ? answer.data : answer;
-  if (!dora || typeof dora !== 'object' || state.selectedId !== id) {
+  return dora && typeof dora === 'object' ? dora : null;
+}
+
+/**
+ * Fills a DORA panel (a connection's or a project's: the same markup, found by class) with the
+ * four metrics, their levels and the weekly chart; hides it when there is nothing to show.
+ */
+function renderDora(panel, dora) {
+  if (!dora) {
     panel.hidden = true;
     return;
   }
-  $('dora-metrics').replaceChildren(
+  const day = (value) => String(value || '').slice(0, 10);
+  panel.querySelector('.dora-window').textContent =
+    dora.from && dora.to ? `From ${day(dora.from)} to ${day(dora.to)}, ${dora.benchmark || ''} benchmark.` : '';
+  panel.querySelector('.dora-metrics').replaceChildren(
     ...METRICS.map(([key, title]) => {
       const metric = dora[key];
       const level = metric && typeof metric === 'object' && metric.level ? String(metric.level) : '—';
@@ -503,22 +517,136 @@ async function loadDora(id) {
     }),
   );
   const weekly = Array.isArray(dora.weekly) ? dora.weekly : [];
-  $('dora-chart').replaceChildren(
-    ...(weekly.length
-      ? [
-          weeklyChart(weekly),
-          el(
-            'p',
-            { class: 'legend' },
-            el('span', { class: 'swatch deployments' }),
-            ' deployments ',
-            el('span', { class: 'swatch incidents' }),
-            ' incidents',
-          ),
-        ]
-      : []),
-  );
+  panel
+    .querySelector('.dora-chart')
+    .replaceChildren(
+      ...(weekly.length
+        ? [
+            weeklyChart(weekly),
+            el(
+              'p',
+              { class: 'legend' },
+              el('span', { class: 'swatch deployments' }),
+              ' deployments ',
+              el('span', { class: 'swatch incidents' }),
+              ' incidents',
+            ),
+          ]
+        : []),
+    );
   panel.hidden = false;
+}
+
+async function loadDora(id) {
+  let dora;
+  try {
+    dora = await fetchDora(`/connections/${id}/dora`);
+  } catch {
+    dora = null;
+  }
+  if (state.selectedId === id) renderDora($('dora'), dora);
+}
+
+// ---------------------------------------------------------------- projects
+
+function renderProjects() {
+  const tbody = $('projects').querySelector('tbody');
+  $('projects-empty').hidden = state.projects.length > 0;
+  $('projects').hidden = state.projects.length === 0;
+  tbody.replaceChildren(
+    ...state.projects.map((p) =>
+      el(
+        'tr',
+        { 'data-project': p.name, class: p.name === state.selectedProject ? 'selected' : undefined },
+        el('th', { scope: 'row', 'data-label': 'Project', text: p.name }),
+        el('td', {
+          'data-label': 'Webhooks',
+          text: p.connections.length ? p.connections.map((c) => `${c.name} (id ${c.id})`).join(', ') : 'none',
+        }),
+        el(
+          'td',
+          { class: 'actions', 'data-label': 'Actions' },
+          actionButton('DORA metrics', `DORA metrics of project ${p.name}`, () => selectProject(p.name)),
+        ),
+      ),
+    ),
+  );
+  $('project-names').replaceChildren(...state.projects.map((p) => el('option', { value: p.name })));
+  if (state.selectedProject !== null && !state.projects.some((p) => p.name === state.selectedProject)) {
+    state.selectedProject = null;
+    $('project-dora').hidden = true;
+  }
+}
+
+async function selectProject(name) {
+  state.selectedProject = name;
+  renderProjects();
+  await loadProjectDora();
+  const title = $('project-dora-title');
+  title.setAttribute('tabindex', '-1');
+  title.focus();
+}
+
+async function loadProjectDora() {
+  const name = state.selectedProject;
+  if (name === null) return;
+  let dora;
+  try {
+    dora = await fetchDora(`/projects/${encodeURIComponent(name)}/dora`);
+  } catch (error) {
+    say(`Could not load the metrics of project “${name}”: ${error.message}`, 'error');
+    return;
+  }
+  if (state.selectedProject !== name) return;
+  $('project-dora-title').textContent = `DORA metrics of project “${name}”`;
+  renderDora($('project-dora'), dora);
+}
+
+/** The selected connection's project in the details: shown, and the field set to it. */
+function fillProjectForm() {
+  const current = state.projectOf.get(state.selectedId) || null;
+  const input = $('project-name');
+  input.value = current || '';
+  showFieldError(input, $('project-error'), '');
+  $('project-current').textContent = current ? `In project “${current}”.` : 'Not in a project.';
+  $('project-unlink').hidden = !current;
+}
+
+async function setProject(projectName) {
+  const id = state.selectedId;
+  const input = $('project-name');
+  const errorNode = $('project-error');
+  if (id === null) return;
+  try {
+    const updated = await api('PATCH', `/connections/${id}`, { projectName });
+    await refreshList();
+    if (state.selectedId === id) fillProjectForm();
+    say(
+      updated.projectName
+        ? `“${updated.name}” is now in project “${updated.projectName}”.`
+        : `“${updated.name}” is no longer in a project.`,
+    );
+    // Unlinking hides the button that had the focus: keep the keyboard user in the form.
+    if (!updated.projectName) input.focus();
+    await loadProjectDora();
+  } catch (error) {
+    const cause = (error.causes || []).find((c) => c && c.field === 'projectName');
+    showFieldError(input, errorNode, cause ? `Project name ${cause.message}.` : error.message);
+    input.focus();
+  }
+}
+
+async function onLinkProject(event) {
+  event.preventDefault();
+  const input = $('project-name');
+  const projectName = input.value.trim();
+  if (!projectName) {
+    showFieldError(input, $('project-error'), 'Enter a project name.');
+    input.focus();
+    return;
+  }
+  showFieldError(input, $('project-error'), '');
+  await setProject(projectName);
 }
 
 // ---------------------------------------------------------------- create, rename, rotate, delete
@@ -651,11 +779,19 @@ async function confirmDelete(connection) {
 
 $('create-form').addEventListener('submit', onCreate);
 $('rename-form').addEventListener('submit', onRename);
+$('project-form').addEventListener('submit', onLinkProject);
+$('project-unlink').addEventListener('click', () => setProject(null));
+$('projects-refresh').addEventListener('click', async () => {
+  await refreshList();
+  await loadProjectDora();
+});
+$('project-dora-refresh').addEventListener('click', loadProjectDora);
 $('confirm-form').addEventListener('submit', onConfirm);
 $('key-close').addEventListener('click', closeKeyPanel);
 $('list-refresh').addEventListener('click', refreshList);
 $('detail-refresh').addEventListener('click', async () => {
   await refreshList();
+  fillProjectForm();
   await loadDetail();
 });
 $('key-panel').addEventListener('click', (event) => {
