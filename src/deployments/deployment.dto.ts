@@ -4,7 +4,7 @@ import { DateField, EnumField, NestedArrayField, StringField } from '../http/fie
 export const ENVIRONMENTS = ['PRODUCTION', 'STAGING', 'TESTING', 'DEVELOPMENT'] as const;
 
 /**
- * Sizes of DevLake's columns in characters (/tmp/devlake-schema.md): `varchar(255)` for ids and
+ * Sizes of DevLake's columns in characters (as src/migrations creates them, from DevLake's gorm models): `varchar(255)` for ids and
  * short names, `varchar(100)` for result and status, `varchar(500)` for `repo_url`. Long text
  * columns (names, titles, urls, messages, ref names) have no limit here.
  */

@@ -8,7 +8,7 @@ const SIGNED_MINUTES = { integer: true, min: -Number.MAX_SAFE_INTEGER } as const
 /**
  * Body of `POST X/issues` (contract §6): DevLake v1.0's camelCase form and the seed's snake_case
  * form (`board_key`, `issue_key`...) are the same keys after normalisation. Sizes are those of
- * DevLake's columns (`/tmp/devlake-schema.md`); text columns (`title`, `description`,
+ * DevLake's columns (as the migrations in src/migrations create them); text columns (`title`, `description`,
  * `component`) have none.
  */
 export class IssueDto {

@@ -4,7 +4,7 @@ export const PULL_REQUEST_STATUSES = ['OPEN', 'CLOSED', 'MERGED'] as const;
 
 /**
  * Body of `POST X/pull_requests` (contract §7, DevLake v1.0.3). Sizes are those of DevLake's
- * `pull_requests` columns (`/tmp/devlake-schema.md`); `title` and `description` are long text.
+ * `pull_requests` columns (as the migrations in src/migrations create them); `title` and `description` are long text.
  */
 export class PullRequestDto {
   /**
