@@ -45,11 +45,8 @@ describe("the README's host example (issue 2, point 2)", () => {
     }
   });
 
-  it('refuses, at verify(), a MySQL DataSource that does not speak UTC, naming the setting', async () => {
-    const options: DataSourceOptions =
-      database.config.type === 'sqlite'
-        ? { type: 'better-sqlite3', database: database.config.file }
-        : { type: 'mysql', url: database.url };
+  /** A host DataSource with the plugin's entities and migrations, initialised, and its plugin. */
+  async function pluginOn(options: DataSourceOptions) {
     const dataSource = new DataSource({
       ...options,
       entities: [...webhookEntities],
@@ -57,6 +54,12 @@ describe("the README's host example (issue 2, point 2)", () => {
     } as DataSourceOptions);
     const plugin = createWebhookPlugin({ dataSource });
     await dataSource.initialize();
+    return { dataSource, plugin };
+  }
+
+  it('refuses, at verify(), a MySQL DataSource that does not speak UTC, naming the setting', async () => {
+    const { timezone: _utc, ...withoutTimezone } = optionsFor(database) as DataSourceOptions & { timezone?: string };
+    const { dataSource, plugin } = await pluginOn(withoutTimezone as DataSourceOptions);
     try {
       await dataSource.runMigrations();
       if (database.config.type === 'sqlite') await expect(plugin.verify()).resolves.toBeUndefined();
@@ -68,17 +71,7 @@ describe("the README's host example (issue 2, point 2)", () => {
 
   it('refuses, at verify(), a DataSource whose migrations have not run', async () => {
     const other = await createTestDatabase();
-    const options: DataSourceOptions =
-      other.config.type === 'sqlite'
-        ? { type: 'better-sqlite3', database: other.config.file }
-        : { type: 'mysql', url: other.url, timezone: 'Z' };
-    const dataSource = new DataSource({
-      ...options,
-      entities: [...webhookEntities],
-      migrations: [...webhookMigrations],
-    } as DataSourceOptions);
-    const plugin = createWebhookPlugin({ dataSource });
-    await dataSource.initialize();
+    const { dataSource, plugin } = await pluginOn(optionsFor(other));
     try {
       await expect(plugin.verify()).rejects.toThrow(/dataSource\.migrations/);
     } finally {
