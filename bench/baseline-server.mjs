@@ -88,6 +88,11 @@ const boards = table('boards', ['id', 'name', 'description', 'url', 'created_dat
   keep: ['created_at', 'description', 'url', 'created_date', 'type'],
   defaults: ['description', 'url', 'created_date', 'type'],
 });
+/** The board only has to exist: INSERT IGNORE, as src/db/upsert.ts `insertMissingRows` writes it. */
+const boardInsertSql = boards
+  .sql(1)
+  .replace(/^INSERT INTO/, 'INSERT IGNORE INTO')
+  .replace(/ ON DUPLICATE KEY UPDATE .*$/, '');
 const issues = table(
   'issues',
   [
@@ -324,7 +329,7 @@ async function saveIssue(pool, cid, connectionName, b) {
   const incident = type === 'INCIDENT';
   const assignee = { ...stamps, assignee_id: issue.assignee_id, assignee_name: issue.assignee_name };
   await inTransaction(pool, async (db) => {
-    await db.query(boards.sql(1), boards.params([{ ...stamps, id: scope, name: connectionName }]));
+    await db.query(boardInsertSql, boards.params([{ ...stamps, id: scope, name: connectionName }]));
     await db.query(issues.sql(1), issues.params([issue]));
     await db.query(boardIssues.sql(1), boardIssues.params([{ ...stamps, board_id: scope, issue_id: id }]));
     await db.query('DELETE FROM `issue_assignees` WHERE `issue_id` = ?', [id]);

@@ -90,6 +90,32 @@ describe('connections API (contract §2, §8)', () => {
     expect((await server.request.get(`${BASE}/connections/${id}`)).status).toBe(404);
   });
 
+  it('renames the board, CI/CD scope and repo DevLake shows under the connection', async () => {
+    const created = await server.request.post(`${BASE}/connections`).send({ name: 'before', projectName: 'shop' });
+    const id = created.body.id;
+    const issue = {
+      issueKey: 'K-1',
+      title: 't',
+      status: 'TODO',
+      originalStatus: 'open',
+      createdDate: '2026-01-01T00:00:00Z',
+    };
+    await server.request.post(`${BASE}/${id}/issues`).send(issue).expect(200);
+    await server.request.patch(`${BASE}/connections/${id}`).send({ name: 'after' }).expect(200);
+    for (const table of ['boards', 'cicd_scopes', 'repos']) {
+      const rows = await server.db.dataSource.query(`SELECT name FROM ${table} WHERE id = ?`, [`webhook:${id}`]);
+      expect(rows).toEqual([{ name: 'after' }]);
+    }
+    // A later issue does not rename the board back or touch it otherwise.
+    await server.request
+      .post(`${BASE}/${id}/issues`)
+      .send({ ...issue, issueKey: 'K-2' })
+      .expect(200);
+    expect(await server.db.dataSource.query('SELECT name FROM boards WHERE id = ?', [`webhook:${id}`])).toEqual([
+      { name: 'after' },
+    ]);
+  });
+
   it("deletes the connection's API key with it", async () => {
     const created = await server.request.post(`${BASE}/connections`).send({ name: 'doomed' });
     const id = created.body.id;

@@ -109,6 +109,10 @@ export class ConnectionService {
     }
   }
 
+  /**
+   * Renames the connection and the rows DevLake shows under its name: the connection's board,
+   * CI/CD scope and repo (`webhook:<cid>`), so dashboards follow the new name.
+   */
   async rename(ref: ConnectionRef, name: string): Promise<WebhookConnection> {
     const connection = await this.get(ref);
     if (connection.name === name) return connection;
@@ -116,7 +120,13 @@ export class ConnectionService {
     connection.name = name;
     connection.updatedAt = new Date();
     try {
-      return await this.repository.save(connection);
+      return await withTransaction(this.dataSource, async (manager) => {
+        const saved = await manager.getRepository(WebhookConnection).save(connection);
+        for (const table of ['boards', 'cicd_scopes', 'repos']) {
+          await manager.query(`UPDATE ${table} SET name = ? WHERE id = ?`, [name, `webhook:${connection.id}`]);
+        }
+        return saved;
+      });
     } catch (error) {
       await this.assertNameFree(name, connection.id);
       throw error;

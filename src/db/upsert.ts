@@ -13,14 +13,19 @@ interface UpsertPlan {
 
 const plans = new WeakMap<DataSource, Map<string, UpsertPlan>>();
 
-function planFor(dataSource: DataSource, target: EntityTarget<ObjectLiteral>, keep: string[]): UpsertPlan {
+function planFor(
+  dataSource: DataSource,
+  target: EntityTarget<ObjectLiteral>,
+  keep: string[],
+  onConflict: 'overwrite' | 'ignore',
+): UpsertPlan {
   let byShape = plans.get(dataSource);
   if (!byShape) {
     byShape = new Map();
     plans.set(dataSource, byShape);
   }
   const metadata = dataSource.getMetadata(target);
-  const shape = `${metadata.tableName}|${keep.join(',')}`;
+  const shape = `${metadata.tableName}|${onConflict}|${keep.join(',')}`;
   const cached = byShape.get(shape);
   if (cached) return cached;
 
@@ -31,7 +36,22 @@ function planFor(dataSource: DataSource, target: EntityTarget<ObjectLiteral>, ke
     .map((column) => column.databaseName)
     .filter((name) => !conflict.includes(name) && !keep.includes(name));
   const mysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
-  const head = `INSERT INTO ${escape(metadata.tableName)} (${columns.map((c) => escape(c.databaseName)).join(', ')}) VALUES `;
+  const columnList = `${escape(metadata.tableName)} (${columns.map((c) => escape(c.databaseName)).join(', ')}) VALUES `;
+  if (onConflict === 'ignore') {
+    // INSERT IGNORE takes a shared lock on an existing row where ON DUPLICATE KEY UPDATE takes
+    // an exclusive one, so concurrent requests that only need the row to exist do not queue.
+    const head = mysql ? `INSERT IGNORE INTO ${columnList}` : `INSERT OR IGNORE INTO ${columnList}`;
+    const plan: UpsertPlan = {
+      columns,
+      sql: new Map(),
+      head,
+      tail: '',
+      rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
+    };
+    byShape.set(shape, plan);
+    return plan;
+  }
+  const head = `INSERT INTO ${columnList}`;
   let tail: string;
   if (mysql) {
     tail =
@@ -74,9 +94,21 @@ export async function upsertRows<T extends ObjectLiteral>(
   rows: Partial<T>[],
   keep: string[] = ['created_at'],
 ): Promise<void> {
+  await write(manager, planFor(manager.connection, target as EntityTarget<ObjectLiteral>, keep, 'overwrite'), rows);
+}
+
+/** Inserts the rows whose primary key does not exist yet and leaves existing rows untouched. */
+export async function insertMissingRows<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: Partial<T>[],
+): Promise<void> {
+  await write(manager, planFor(manager.connection, target as EntityTarget<ObjectLiteral>, [], 'ignore'), rows);
+}
+
+async function write(manager: EntityManager, plan: UpsertPlan, rows: ObjectLiteral[]): Promise<void> {
   if (rows.length === 0) return;
   const dataSource = manager.connection;
-  const plan = planFor(dataSource, target as EntityTarget<ObjectLiteral>, keep);
   let sql = plan.sql.get(rows.length);
   if (!sql) {
     sql = plan.head + Array.from({ length: rows.length }, () => plan.rowPlaceholders).join(', ') + plan.tail;
@@ -85,7 +117,7 @@ export async function upsertRows<T extends ObjectLiteral>(
   const params: unknown[] = [];
   for (const row of rows) {
     for (const column of plan.columns) {
-      const value = (row as ObjectLiteral)[column.propertyName];
+      const value = row[column.propertyName];
       params.push(value === undefined ? null : dataSource.driver.preparePersistentValue(value, column));
     }
   }

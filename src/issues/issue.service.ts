@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
-import { upsertRows } from '../db/upsert';
+import { insertMissingRows, upsertRows } from '../db/upsert';
 import { InputError, NotFoundError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
 import { scopeIdOf } from '../projects/project.service';
@@ -121,14 +121,11 @@ export class IssueService {
     const incident = isIncidentType(type);
 
     await withTransaction(this.dataSource, async (manager) => {
-      // The board is named after the connection (contract §9); columns DevLake or a user may
-      // have filled on an existing board are left alone.
-      await upsertRows(
-        manager,
-        Board,
-        [{ id: boardId, name: connection.name, ...stamps }],
-        ['created_at', 'description', 'url', 'created_date', 'type'],
-      );
+      // The board is named after the connection (contract §9). It only has to exist here: an
+      // insert that leaves an existing board alone takes a shared lock, so the issue POSTs of
+      // one connection do not queue behind each other on it (issue 10); a rename of the
+      // connection renames the board (ConnectionService.rename).
+      await insertMissingRows(manager, Board, [{ id: boardId, name: connection.name, ...stamps }]);
       await upsertRows(manager, Issue, [issue]);
       await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
 
