@@ -449,7 +449,7 @@ async function timeDora(server, connection, now) {
       const started = performance.now();
       let res;
       try {
-        res = await fetch(url, { signal: globalThis.AbortSignal.timeout(DORA_TIMEOUT_MS) });
+        res = await fetchReusingSafely(url, { signal: globalThis.AbortSignal.timeout(DORA_TIMEOUT_MS) });
         body = await res.json();
       } catch (error) {
         if (error.name !== 'TimeoutError') throw error;
@@ -470,6 +470,21 @@ async function timeDora(server, connection, now) {
     };
   }
   return result;
+}
+
+/**
+ * fetch, asked once more when the kept-alive socket it picked was closed by the server: the
+ * bulk insert before a DORA call blocks this process's event loop for seconds (better-sqlite3
+ * is synchronous), so the HTTP client cannot drop the idle socket in time. A closed socket, not
+ * a server error: a second failure is reported as it is.
+ */
+async function fetchReusingSafely(url, options) {
+  try {
+    return await fetch(url, options);
+  } catch (error) {
+    if (error?.cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url, options);
+  }
 }
 
 async function doraAtScale(server, connection, insert) {
