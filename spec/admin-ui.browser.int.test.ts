@@ -5,26 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { WebhookConnection } from '../src/connections/connection.entity';
 import { CicdDeployment } from '../src/deployments/deployment.entity';
 import { Issue } from '../src/issues/issue.entity';
+import { launchBrowser } from './helpers/browser';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 
 const run = promisify(exec);
 
-/** Debian's chromium (`.ci/run` installs it) with the flags that work in this sandbox. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = path.join(__dirname, '..', 'test-output', 'admin-ui');
 const LAPTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -71,12 +60,7 @@ describe('admin page in a real browser (issue 7)', () => {
     });
     origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     profile = mkdtempSync(path.join(tmpdir(), 'dlw-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: LAPTOP,
-    });
+    context = await launchBrowser(profile, { viewport: LAPTOP });
     page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${origin}/`);
     await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();

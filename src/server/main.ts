@@ -16,6 +16,16 @@ function authMode(config: ServerConfig): string {
 }
 
 export async function main(): Promise<Server> {
+  // Signals are taken from the first moment: a SIGTERM that arrives while the server is still
+  // starting (opening the database, migrating) is kept and honoured as soon as it listens, so the
+  // process always ends through the clean shutdown below (exit code 0), never killed half-way.
+  let pendingSignal: string | undefined;
+  let stop: (signal: string) => void = (signal) => {
+    pendingSignal ??= signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   let config: ServerConfig;
   try {
     config = loadConfig();
@@ -75,7 +85,7 @@ export async function main(): Promise<Server> {
   );
 
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: no new connections; finishing requests in flight`);
@@ -92,8 +102,7 @@ export async function main(): Promise<Server> {
     // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
     server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (pendingSignal) stop(pendingSignal);
   return server;
 }
 
