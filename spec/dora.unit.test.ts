@@ -1,4 +1,10 @@
-import { computeDora, lowerMedian, type DoraInput, type IncidentFacts } from '../src/dora/dora.calculations';
+import {
+  computeDora,
+  lowerMedian,
+  type ChangeOutcome,
+  type DoraInput,
+  type IncidentFacts,
+} from '../src/dora/dora.calculations';
 import { parseDoraQuery } from '../src/dora/dora.dto';
 import { InputError } from '../src/http/errors';
 
@@ -8,6 +14,17 @@ const TO = at('2026-03-16T00:00:00Z');
 
 function input(overrides: Partial<DoraInput>): DoraInput {
   return { from: FROM, to: TO, benchmark: '2023', deployments: [], changes: [], incidents: [], ...overrides };
+}
+
+/** A change merged when it was created and deployed at `deployed` by its merge commit. */
+function change(id: string, created: string, deployed: string | null, merged = created): ChangeOutcome {
+  return {
+    id,
+    created: at(created),
+    merged: at(merged),
+    deployed: deployed ? at(deployed) : null,
+    rule: deployed ? 'mergeCommit' : null,
+  };
 }
 
 function incident(overrides: Partial<IncidentFacts> & { id: string }): IncidentFacts {
@@ -23,8 +40,8 @@ describe('DORA arithmetic (dora-metrics.md)', () => {
     expect(lowerMedian([5, 1, 3])).toBe(3);
   });
 
-  it('counts partial weeks and months at the window edges, weeks without deployments as 0', () => {
-    // Wednesday 2026-03-04 to Wednesday 2026-03-18: weeks of 03-02, 03-09, 03-16; one month.
+  it('counts only the weeks the window covers whole, weeks without deployments as 0; the weekly series still shows the edges', () => {
+    // Wednesday 2026-03-04 to Wednesday 2026-03-18: only the week of 03-09 is whole.
     const result = computeDora(
       input({
         from: at('2026-03-04T00:00:00Z'),
@@ -37,7 +54,90 @@ describe('DORA arithmetic (dora-metrics.md)', () => {
       ['2026-03-09', 1],
       ['2026-03-16', 0],
     ]);
-    expect(result.deploymentFrequency).toMatchObject({ medianDaysPerWeek: 0, medianDaysPerMonth: 1, level: 'medium' });
+    // Partial edge weeks (0 each) would have made the lower median 0 and the level "medium".
+    expect(result.deploymentFrequency).toMatchObject({
+      medianDaysPerWeek: 1,
+      wholeUnits: { weeks: 1, months: 0 },
+      level: 'high',
+      note: null,
+    });
+  });
+
+  it('2021: a 30-day window starting on 31 January counts February, not the one-day January (7 deployment days → high)', () => {
+    const from = at('2026-01-31T00:00:00Z');
+    const to = at('2026-03-02T00:00:00Z');
+    const deployments = [2, 5, 9, 12, 16, 19, 23].map((day) => ({
+      id: `d${day}`,
+      time: new Date(Date.UTC(2026, 1, day, 10)),
+    }));
+    const result = computeDora(input({ from, to, benchmark: '2021', deployments }));
+    // Before the edge rule: months [0 (Jan 31), 7 (Feb), 0 (Mar 1)] → lower median 0 → "low".
+    expect(result.deploymentFrequency).toMatchObject({
+      medianDaysPerMonth: 7,
+      wholeUnits: { weeks: 4, months: 1, sixMonths: 0 },
+      level: 'high',
+      note: null,
+    });
+  });
+
+  it('2023: a window ending on the 1st of a month does not count that day as a month', () => {
+    // 2026-02-01 to 2026-03-02: February whole, 1 March is not a month. One deployment day.
+    const result = computeDora(
+      input({
+        from: at('2026-02-01T00:00:00Z'),
+        to: at('2026-03-02T00:00:00Z'),
+        deployments: [{ id: 'd', time: at('2026-02-16T10:00:00Z') }],
+      }),
+    );
+    // Counting 1 March as a month: [1, 0] → lower median 0 → "low".
+    expect(result.deploymentFrequency).toMatchObject({
+      medianDaysPerWeek: 0,
+      medianDaysPerMonth: 1,
+      wholeUnits: { weeks: 4, months: 1 },
+      level: 'medium',
+    });
+  });
+
+  it('2021: a 90-day window (no whole six months) answers from the days it covers and says so, not "low"', () => {
+    // 2026-04-01 to 2026-06-30 lies inside January-June: no whole half-year. 1 deployment day in 90.
+    const result = computeDora(
+      input({
+        from: at('2026-04-01T00:00:00Z'),
+        to: at('2026-06-30T00:00:00Z'),
+        benchmark: '2021',
+        deployments: [{ id: 'd', time: at('2026-05-05T10:00:00Z') }],
+      }),
+    );
+    // Months [0, 1] (April, May; June is cut) → lower median 0: not "high". Six months: 1 × 182.625 / 90.
+    expect(result.deploymentFrequency).toMatchObject({
+      medianDaysPerMonth: 0,
+      medianDaysPerSixMonths: 2.03,
+      scaled: ['sixMonths'],
+      level: 'medium',
+    });
+    expect(result.deploymentFrequency.note).toBe(
+      'the window covers no whole six months: deployment days per six months are scaled from the 90 days covered',
+    );
+  });
+
+  it('scales the weekly rate from the days covered when no whole week fits (3 days, 2 deployment days → 4.67 per week)', () => {
+    const result = computeDora(
+      input({
+        from: at('2026-03-04T00:00:00Z'),
+        to: at('2026-03-07T00:00:00Z'),
+        deployments: [
+          { id: 'a', time: at('2026-03-04T10:00:00Z') },
+          { id: 'b', time: at('2026-03-05T10:00:00Z') },
+        ],
+      }),
+    );
+    expect(result.deploymentFrequency).toMatchObject({
+      medianDaysPerWeek: 4.67,
+      wholeUnits: { weeks: 0 },
+      scaled: ['week', 'month', 'sixMonths'],
+      level: 'high',
+      note: 'the window covers no whole week: deployment days per week are scaled from the 3 days covered',
+    });
   });
 
   it('starts weeks on Monday in UTC, whatever day 1970-01-01 was', () => {
@@ -64,19 +164,17 @@ describe('DORA arithmetic (dora-metrics.md)', () => {
   });
 
   it('rates a lead time of exactly 1440 minutes high, not elite (2023: elite is < 1 day)', () => {
-    const result = computeDora(
-      input({ changes: [{ id: 'p', created: at('2026-03-02T10:00:00Z'), deployed: at('2026-03-03T10:00:00Z') }] }),
-    );
-    expect(result.leadTimeForChanges).toEqual({ changes: 1, medianMinutes: 1440, level: 'high' });
+    const result = computeDora(input({ changes: [change('p', '2026-03-02T10:00:00Z', '2026-03-03T10:00:00Z')] }));
+    expect(result.leadTimeForChanges).toMatchObject({ changes: 1, medianMinutes: 1440, level: 'high' });
     const oneMinuteLess = computeDora(
-      input({ changes: [{ id: 'p', created: at('2026-03-02T10:00:01Z'), deployed: at('2026-03-03T10:00:00Z') }] }),
+      input({ changes: [change('p', '2026-03-02T10:00:01Z', '2026-03-03T10:00:00Z')] }),
     );
     // 1439.98 minutes rounds up to 1440.
     expect(oneMinuteLess.leadTimeForChanges.medianMinutes).toBe(1440);
   });
 
   it('applies the 2021 thresholds: lead time elite < 60 min, frequency high on a monthly median', () => {
-    const changes = [{ id: 'p', created: at('2026-03-02T10:00:00Z'), deployed: at('2026-03-02T10:59:00Z') }];
+    const changes = [change('p', '2026-03-02T10:00:00Z', '2026-03-02T10:59:00Z')];
     const deployments = [{ id: 'd', time: at('2026-03-02T10:59:00Z') }];
     const r2021 = computeDora(input({ benchmark: '2021', changes, deployments }));
     const r2023 = computeDora(input({ benchmark: '2023', changes, deployments }));
@@ -146,9 +244,19 @@ describe('DORA arithmetic (dora-metrics.md)', () => {
       deploymentDays: 0,
       medianDaysPerWeek: null,
       medianDaysPerMonth: null,
+      medianDaysPerSixMonths: null,
+      wholeUnits: { weeks: 2, months: 0, sixMonths: 0 },
+      scaled: ['month', 'sixMonths'],
       level: null,
+      note: null,
     });
-    expect(result.leadTimeForChanges).toEqual({ changes: 0, medianMinutes: null, level: null });
+    expect(result.leadTimeForChanges).toEqual({
+      changes: 0,
+      medianMinutes: null,
+      level: null,
+      byRule: { link: 0, mergeCommit: 0, time: 0 },
+      coverage: { mergedPullRequests: 0, withLeadTime: 0, withoutLeadTime: 0 },
+    });
     expect(result.changeFailureRate).toEqual({ deployments: 0, failedDeployments: 0, rate: null, level: null });
     expect(result.recoveryTime).toEqual({ incidents: 0, medianMinutes: null, level: null });
     expect(result.weekly).toHaveLength(2);

@@ -23,6 +23,8 @@ const OUR_TABLES = [
   'project_mapping',
   'cicd_scopes',
   'repos',
+  'project_pr_metrics',
+  '_tool_webhook_pull_request_deployments',
 ];
 
 async function tables(dataSource: DataSource): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { ApiKey, ApiKeyUsage, WebhookSetting } from './auth/api-key.entity';
 import { WebhookConnection } from './connections/connection.entity';
 import { CicdDeployment, CicdDeploymentCommit } from './deployments/deployment.entity';
+import { ProjectPrMetric, PullRequestDeploymentLink } from './dora/lead-time.entity';
 import {
   Board,
   BoardIssue,
@@ -33,6 +34,8 @@ export const webhookEntities = [
   ProjectMapping,
   CicdScope,
   Repo,
+  ProjectPrMetric,
+  PullRequestDeploymentLink,
 ];
 
 export {
@@ -54,4 +57,6 @@ export {
   ProjectMapping,
   CicdScope,
   Repo,
+  ProjectPrMetric,
+  PullRequestDeploymentLink,
 };

@@ -1,4 +1,4 @@
-import { DateField, EnumField, NestedArrayField, StringField } from '../http/fields';
+import { DateField, EnumField, IntegerListField, NestedArrayField, StringField } from '../http/fields';
 
 /** DevLake's environments (contract §5); matched in any case, stored upper-case. */
 export const ENVIRONMENTS = ['PRODUCTION', 'STAGING', 'TESTING', 'DEVELOPMENT'] as const;
@@ -102,6 +102,14 @@ export class DeploymentDto {
    */
   @NestedArrayField(() => DeploymentCommitDto, { max: MAX_COMMITS })
   deploymentCommits?: DeploymentCommitDto[];
+
+  /**
+   * Ours: the pull requests (their `pullRequestKey`, in the same connection) this deployment
+   * shipped. Lead time then takes this deployment for them (docs/dora.md). A re-post replaces
+   * the list; an absent list removes it.
+   */
+  @IntegerListField({ max: MAX_COMMITS })
+  pullRequestKeys?: number[];
 
   // The seed (v0.14-v0.21) form: one commit, at the top level.
   @StringField({ max: VARCHAR })

@@ -12,6 +12,8 @@ import {
   ID_MAX_CHARS,
   normalizeResult,
 } from './deployment-ids';
+import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
+import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
@@ -204,7 +206,11 @@ export function buildDeploymentRows(connectionId: number, dto: DeploymentDto, re
 
 /** Writes deployments into DevLake's deployment tables (contract §5). */
 export class DeploymentService {
-  constructor(readonly dataSource: DataSource) {}
+  private readonly prMetrics: ProjectPrMetricsService;
+
+  constructor(readonly dataSource: DataSource) {
+    this.prMetrics = new ProjectPrMetricsService(dataSource);
+  }
 
   /**
    * Stores one deployment and replaces its commit set, in one transaction: a re-post updates
@@ -226,7 +232,29 @@ export class DeploymentService {
       for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
         await upsertRows(manager, CicdDeploymentCommit, rows.commits.slice(start, start + ROWS_PER_STATEMENT));
       }
+      // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
+      await manager.query(
+        `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
+        [deploymentId],
+      );
+      const keys = [...new Set(dto.pullRequestKeys ?? [])];
+      if (keys.length > 0) {
+        await upsertRows(
+          manager,
+          PullRequestDeploymentLink,
+          keys.map((key) => ({
+            pullRequestId: `${scopeIdOf(connectionId)}:${key}`,
+            cicdDeploymentId: deploymentId,
+            namedBy: 'deployment' as const,
+          })),
+          [],
+        );
+      }
     });
+    // DevLake's project_pr_metrics, when the connection is in a project: from the deployment's start.
+    const starts = rows.commits.map((row) => (row.startedDate ?? row.finishedDate) as Date);
+    const since = new Date(Math.min(...starts.map((d) => d.getTime())));
+    await this.prMetrics.afterDeployment(scopeIdOf(connectionId), deploymentId, since);
     return { deploymentId, id: rows.id, commitIds };
   }
 }

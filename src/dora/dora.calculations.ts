@@ -4,9 +4,13 @@
  * no clock, so each rule is testable alone and gives the same answer on SQLite and MariaDB.
  */
 
+import type { AttributionRule } from './lead-time.attribution';
+
 export const BENCHMARKS = ['2023', '2021'] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 export type Level = 'elite' | 'high' | 'medium' | 'low';
+/** The calendar units deployment frequency counts deployment days in. */
+export type FrequencyUnit = 'week' | 'month' | 'sixMonths';
 
 /** A counted deployment (PRODUCTION, SUCCESS): its id and its time, the latest `finished_date` of its rows. */
 export interface DeploymentTime {
@@ -14,11 +18,16 @@ export interface DeploymentTime {
   time: Date;
 }
 
-/** A pull request whose deploying deployment is in the window (§2). */
-export interface DeployedChange {
+/**
+ * A pull request merged before `to` that may have a lead time here: its deploying deployment
+ * (docs/dora.md "Lead time for changes"), when it has one.
+ */
+export interface ChangeOutcome {
   id: string;
   created: Date;
-  deployed: Date;
+  merged: Date;
+  deployed: Date | null;
+  rule: AttributionRule | null;
 }
 
 export interface IncidentFacts {
@@ -36,7 +45,8 @@ export interface DoraInput {
   benchmark: Benchmark;
   /** Every counted deployment of the scope whose time is at or after `from` (also after `to`). */
   deployments: DeploymentTime[];
-  changes: DeployedChange[];
+  /** Every pull request merged in the window, and every one deployed in it. */
+  changes: ChangeOutcome[];
   incidents: IncidentFacts[];
 }
 
@@ -46,9 +56,24 @@ export interface DoraMetrics {
     deploymentDays: number;
     medianDaysPerWeek: number | null;
     medianDaysPerMonth: number | null;
+    medianDaysPerSixMonths: number | null;
+    /** Calendar units the window covers whole: only those are counted (docs/dora.md "Edges"). */
+    wholeUnits: { weeks: number; months: number; sixMonths: number };
+    /** Units of which the window covers none whole: their median is scaled from the days covered. */
+    scaled: FrequencyUnit[];
     level: Level | null;
+    /** Set when the level rests on a scaled unit: what it was measured from. */
+    note: string | null;
   };
-  leadTimeForChanges: { changes: number; medianMinutes: number | null; level: Level | null };
+  leadTimeForChanges: {
+    changes: number;
+    medianMinutes: number | null;
+    level: Level | null;
+    /** How the changes in the median were attributed to their deployment. */
+    byRule: Record<AttributionRule, number>;
+    /** Pull requests merged in the window: how many have a lead time (now or in a later window). */
+    coverage: { mergedPullRequests: number; withLeadTime: number; withoutLeadTime: number };
+  };
   changeFailureRate: { deployments: number; failedDeployments: number; rate: number | null; level: Level | null };
   recoveryTime: { incidents: number; medianMinutes: number | null; level: Level | null };
   weekly: { weekStart: string; deployments: number; deploymentDays: number; incidents: number }[];
@@ -89,9 +114,23 @@ function isoDate(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** A calendar unit numbered consecutively: which one a time is in, and where one starts (ms). */
+interface CalendarUnit {
+  of: (time: Date) => number;
+  start: (n: number) => number;
+  /** Its average length in days, to scale a rate when no whole unit fits the window. */
+  days: number;
+}
+
+const UNITS: Record<FrequencyUnit, CalendarUnit> = {
+  week: { of: weekNumber, start: (n) => (n * 7 - 3) * DAY_MS, days: 7 },
+  month: { of: monthNumber, start: (n) => Date.UTC(Math.floor(n / 12), n % 12, 1), days: 365.25 / 12 },
+  sixMonths: { of: halfYearNumber, start: (n) => Date.UTC(Math.floor(n / 2), (n % 2) * 6, 1), days: 365.25 / 2 },
+};
+
 /**
  * Deployment days per calendar unit overlapping the window, units without any counted as 0
- * (§1.2): `unitOf` numbers the units consecutively.
+ * (the weekly series shows them all).
  */
 function daysPerUnit(days: number[], from: Date, to: Date, unitOf: (time: Date) => number): number[] {
   const first = unitOf(from);
@@ -99,6 +138,34 @@ function daysPerUnit(days: number[], from: Date, to: Date, unitOf: (time: Date) 
   const counts = new Array<number>(last - first + 1).fill(0);
   for (const day of days) counts[unitOf(new Date(day * DAY_MS)) - first] += 1;
   return counts;
+}
+
+/**
+ * The median deployment days per unit by the edge rule (docs/dora.md "Edges"): a unit counts only
+ * when the window covers all of it; when none fits, the rate is the window's deployment days
+ * scaled from the days it covers to the unit's length. Null when the window has no deployment.
+ */
+function medianPerUnit(
+  days: number[],
+  from: Date,
+  to: Date,
+  unit: CalendarUnit,
+): { median: number | null; whole: number; scaled: boolean } {
+  const counts = daysPerUnit(days, from, to, unit.of);
+  const first = unit.of(from);
+  const whole: number[] = [];
+  counts.forEach((count, index) => {
+    if (unit.start(first + index) >= from.getTime() && unit.start(first + index + 1) <= to.getTime()) whole.push(count);
+  });
+  if (days.length === 0) return { median: null, whole: whole.length, scaled: whole.length === 0 };
+  if (whole.length > 0) return { median: lowerMedian(whole), whole: whole.length, scaled: false };
+  const covered = (to.getTime() - from.getTime()) / DAY_MS;
+  return { median: (days.length * unit.days) / covered, whole: 0, scaled: true };
+}
+
+/** Two decimals for a scaled rate; whole counts stay whole. */
+function rounded(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 100) / 100;
 }
 
 function frequencyLevel(benchmark: Benchmark, perWeek: number, perMonth: number, perHalfYear: number): Level {
@@ -109,6 +176,33 @@ function frequencyLevel(benchmark: Benchmark, perWeek: number, perMonth: number,
   }
   if (perMonth >= 1) return 'high';
   return perHalfYear >= 1 ? 'medium' : 'low';
+}
+
+/** The units each benchmark's levels read, from elite down. */
+const LEVEL_UNITS: Record<Benchmark, FrequencyUnit[]> = {
+  '2023': ['week', 'week', 'month'],
+  '2021': ['week', 'month', 'sixMonths'],
+};
+const UNIT_NAMES: Record<FrequencyUnit, string> = { week: 'week', month: 'month', sixMonths: 'six months' };
+
+/**
+ * When the level was decided by a unit the window covers none of whole, says so: the level
+ * then rests on a rate scaled from the days covered, not on a median of whole units.
+ */
+function frequencyNote(
+  benchmark: Benchmark,
+  level: Level,
+  scaled: FrequencyUnit[],
+  from: Date,
+  to: Date,
+): string | null {
+  // The units read to reach this level: elite reads the first, high the first two, and so on.
+  const reached = { elite: 1, high: 2, medium: 3, low: 3 }[level];
+  const read = [...new Set(LEVEL_UNITS[benchmark].slice(0, reached))].filter((unit) => scaled.includes(unit));
+  if (read.length === 0) return null;
+  const covered = Math.round(((to.getTime() - from.getTime()) / DAY_MS) * 100) / 100;
+  const names = read.map((unit) => UNIT_NAMES[unit]).join(' or ');
+  return `the window covers no whole ${names}: deployment days per ${names} are scaled from the ${covered} days covered`;
 }
 
 function leadTimeLevel(benchmark: Benchmark, minutes: number): Level {
@@ -163,20 +257,28 @@ export function computeDora(input: DoraInput): DoraMetrics {
   const byId = new Map(sorted.map((d) => [d.id, d]));
   const counted = sorted.filter((d) => inWindow(d.time, from, to));
 
-  // §1 Deployment frequency.
+  // §1 Deployment frequency, by the edge rule.
   const days = [...new Set(counted.map((d) => dayNumber(d.time)))];
+  const week = medianPerUnit(days, from, to, UNITS.week);
+  const month = medianPerUnit(days, from, to, UNITS.month);
+  const sixMonths = medianPerUnit(days, from, to, UNITS.sixMonths);
   const perWeek = daysPerUnit(days, from, to, weekNumber);
-  const perMonth = daysPerUnit(days, from, to, monthNumber);
-  const medianWeek = lowerMedian(perWeek);
-  const medianMonth = lowerMedian(perMonth);
-  const medianHalfYear = lowerMedian(daysPerUnit(days, from, to, halfYearNumber));
   const hasDeployments = counted.length > 0;
+  const frequency = hasDeployments
+    ? frequencyLevel(benchmark, week.median ?? 0, month.median ?? 0, sixMonths.median ?? 0)
+    : null;
+  const scaled = (Object.keys(UNITS) as FrequencyUnit[]).filter((unit) => ({ week, month, sixMonths })[unit].scaled);
 
   // §2 Lead time: minutes rounded up, from the PR's creation to its deploying deployment.
-  const leadTimes = input.changes
-    .filter((c) => inWindow(c.deployed, from, to))
-    .map((c) => Math.ceil((c.deployed.getTime() - c.created.getTime()) / MINUTE_MS));
+  const deployedInWindow = input.changes.filter((c) => inWindow(c.deployed, from, to));
+  const leadTimes = deployedInWindow.map((c) =>
+    Math.ceil(((c.deployed as Date).getTime() - c.created.getTime()) / MINUTE_MS),
+  );
   const leadMedian = lowerMedian(leadTimes);
+  const byRule: Record<AttributionRule, number> = { link: 0, mergeCommit: 0, time: 0 };
+  for (const c of deployedInWindow) if (c.rule) byRule[c.rule] += 1;
+  const mergedInWindow = input.changes.filter((c) => inWindow(c.merged, from, to));
+  const withLeadTime = mergedInWindow.filter((c) => c.deployed !== null).length;
 
   // §3 Each incident's deployment: the one it names, else DevLake's time rule.
   const linked = input.incidents.map((incident) => {
@@ -220,14 +322,24 @@ export function computeDora(input: DoraInput): DoraMetrics {
     deploymentFrequency: {
       deployments: counted.length,
       deploymentDays: days.length,
-      medianDaysPerWeek: hasDeployments ? medianWeek : null,
-      medianDaysPerMonth: hasDeployments ? medianMonth : null,
-      level: hasDeployments ? frequencyLevel(benchmark, medianWeek ?? 0, medianMonth ?? 0, medianHalfYear ?? 0) : null,
+      medianDaysPerWeek: rounded(week.median),
+      medianDaysPerMonth: rounded(month.median),
+      medianDaysPerSixMonths: rounded(sixMonths.median),
+      wholeUnits: { weeks: week.whole, months: month.whole, sixMonths: sixMonths.whole },
+      scaled,
+      level: frequency,
+      note: frequency === null ? null : frequencyNote(benchmark, frequency, scaled, from, to),
     },
     leadTimeForChanges: {
       changes: leadTimes.length,
       medianMinutes: leadMedian,
       level: leadMedian === null ? null : leadTimeLevel(benchmark, leadMedian),
+      byRule,
+      coverage: {
+        mergedPullRequests: mergedInWindow.length,
+        withLeadTime,
+        withoutLeadTime: mergedInWindow.length - withLeadTime,
+      },
     },
     changeFailureRate: {
       deployments: counted.length,

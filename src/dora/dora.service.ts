@@ -6,12 +6,13 @@ import { ProjectService, scopeIdOf } from '../projects/project.service';
 import {
   computeDora,
   type Benchmark,
-  type DeployedChange,
+  type ChangeOutcome,
   type DeploymentTime,
   type DoraMetrics,
   type IncidentFacts,
 } from './dora.calculations';
 import type { DoraQuery } from './dora.dto';
+import { dateOf, LeadTimeQueries } from './lead-time.queries';
 
 /** The scope ids of each kind of row (dora-metrics.md "Scope"). */
 export interface DoraScopeIds {
@@ -35,26 +36,8 @@ export interface DoraReport extends DoraMetrics {
 
 type Row = Record<string, unknown>;
 
-/** IN lists stay well under SQLite's and MySQL's parameter limits. */
-const BATCH = 500;
-
-function batches<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
-  return out;
-}
-
 /** What DevLake's DORA counts as a deployment (dora-metrics.md "What counts as one deployment"). */
 const COUNTED = { environment: 'PRODUCTION', result: 'SUCCESS' };
-const COUNTED_ROW = 'c.cicd_scope_id IN (:...scopes) AND c.environment = :environment AND c.result = :result';
-
-/** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
-function dateOf(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
-}
 
 function numberOf(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
@@ -96,12 +79,18 @@ export class DoraService {
   /** The metrics of any set of scope ids. */
   async metrics(scope: DoraScopeIds, query: DoraQuery): Promise<DoraMetrics> {
     // Independent queries run side by side (separate pool connections on MySQL).
-    const [deployments, incidents, pairs] = await Promise.all([
+    const [deployments, incidents, attributed] = await Promise.all([
       this.deploymentsSince(scope, query.from),
       this.incidents(scope, query),
-      this.changePairs(scope, query),
+      new LeadTimeQueries(this.dataSource).since(scope, query.from, query.to),
     ]);
-    const changes = await this.deployedChanges(scope, query, pairs, deployments);
+    const changes: ChangeOutcome[] = attributed.map((c) => ({
+      id: c.id,
+      created: c.created,
+      merged: c.merged,
+      deployed: c.attribution?.deployed ?? null,
+      rule: c.attribution?.rule ?? null,
+    }));
     return computeDora({ ...query, deployments, changes, incidents });
   }
 
@@ -140,99 +129,6 @@ export class DoraService {
       { scopes: scope.cicdScopes, ...COUNTED, from },
     );
     return rows.map((row) => ({ id: String(row.id), time: dateOf(row.finished) as Date }));
-  }
-
-  /**
-   * The pull requests whose deploying deployment (§2: the earliest counted deployment after the
-   * merge with a row for the merge commit) is in the window, in three steps whose size follows
-   * the window, not the history:
-   *
-   * 1. pairs (pull request, deployment) from the commit rows at or after `from` matching a merge
-   *    commit: their deployments are all in `deployments` (time at or after `from`), so their
-   *    times are known. Joined by `idx_webhook_cdc_dora` and `idx_webhook_pr_merge_commit`.
-   * 2. for those merged before `from` only, the other deployments of their merge commits (rows
-   *    before `from`; `idx_webhook_cdc_commit_sha`): a first deployment before the window means
-   *    the change was shipped earlier and a redeploy in the window does not count it again.
-   * 3. the times of those earlier deployments, grouped in the database.
-   *
-   * Not seen: a merge commit's row that finished before `from` (or before the merge) in a
-   * deployment whose other rows finished in the window, i.e. rows of one deployment finishing
-   * days apart; the commit's other deployments still count.
-   */
-  private async changePairs(scope: DoraScopeIds, query: DoraQuery): Promise<Row[]> {
-    if (scope.cicdScopes.length === 0 || scope.repos.length === 0) return [];
-    return this.select(
-      `SELECT p.id AS id, p.created_date AS created, p.merged_date AS merged, p.merge_commit_sha AS sha,
-              c.cicd_deployment_id AS deployment
-         FROM cicd_deployment_commits c
-         JOIN pull_requests p ON p.merge_commit_sha = c.commit_sha
-        WHERE ${COUNTED_ROW} AND c.finished_date >= :from
-          AND p.base_repo_id IN (:...repos) AND p.merged_date < :to AND p.created_date IS NOT NULL`,
-      { scopes: scope.cicdScopes, repos: scope.repos, ...COUNTED, from: query.from, to: query.to },
-    );
-  }
-
-  /** Steps 2 and 3 of the lead time, and the first deployment after each merge. */
-  private async deployedChanges(
-    scope: DoraScopeIds,
-    query: DoraQuery,
-    pairs: Row[],
-    deployments: DeploymentTime[],
-  ): Promise<DeployedChange[]> {
-    if (pairs.length === 0) return [];
-    const times = new Map(deployments.map((d) => [d.id, d.time.getTime()]));
-    const changes = new Map<string, { created: Date; merged: number; sha: string; candidates: Set<string> }>();
-    for (const row of pairs) {
-      const id = String(row.id);
-      const change = changes.get(id) ?? {
-        created: dateOf(row.created) as Date,
-        merged: (dateOf(row.merged) as Date).getTime(),
-        sha: String(row.sha),
-        candidates: new Set<string>(),
-      };
-      change.candidates.add(String(row.deployment));
-      changes.set(id, change);
-    }
-
-    // A deployment before `from` can only come first for a change merged before `from`.
-    const from = query.from.getTime();
-    const shas = [...new Set([...changes.values()].filter((c) => c.merged < from).map((c) => c.sha))];
-    const earlier = new Map<string, Set<string>>();
-    for (const batch of batches(shas)) {
-      const rows = await this.select(
-        `SELECT DISTINCT c.commit_sha AS sha, c.cicd_deployment_id AS deployment
-           FROM cicd_deployment_commits c
-          WHERE c.commit_sha IN (:...shas) AND ${COUNTED_ROW} AND c.finished_date < :from`,
-        { shas: batch, scopes: scope.cicdScopes, ...COUNTED, from: query.from },
-      );
-      for (const row of rows) {
-        const set = earlier.get(String(row.sha)) ?? new Set<string>();
-        set.add(String(row.deployment));
-        earlier.set(String(row.sha), set);
-      }
-    }
-    const unknown = [...new Set([...earlier.values()].flatMap((set) => [...set]))].filter((id) => !times.has(id));
-    for (const batch of batches(unknown)) {
-      const rows = await this.select(
-        `SELECT c.cicd_deployment_id AS deployment, MAX(c.finished_date) AS finished
-           FROM cicd_deployment_commits c
-          WHERE c.cicd_deployment_id IN (:...ids) AND ${COUNTED_ROW}
-          GROUP BY c.cicd_deployment_id`,
-        { ids: batch, scopes: scope.cicdScopes, ...COUNTED },
-      );
-      for (const row of rows) times.set(String(row.deployment), (dateOf(row.finished) as Date).getTime());
-    }
-
-    const out: DeployedChange[] = [];
-    for (const [id, change] of changes) {
-      let first: number | undefined;
-      for (const deployment of [...change.candidates, ...(earlier.get(change.sha) ?? [])]) {
-        const time = times.get(deployment);
-        if (time !== undefined && time > change.merged && (first === undefined || time < first)) first = time;
-      }
-      if (first !== undefined) out.push({ id, created: change.created, deployed: new Date(first) });
-    }
-    return out;
   }
 
   /**

@@ -230,3 +230,29 @@ export function NestedArrayField(
     ValidateNested({ each: true }),
   );
 }
+
+/**
+ * A list of whole numbers (keys such as pull request numbers); numeric strings are read as
+ * numbers and a single number as a list of one.
+ */
+export function IntegerListField(options: CommonOptions & { max?: number } = {}): PropertyDecorator {
+  return compose(
+    registered(options),
+    Transform(({ value }) => {
+      if (value === null || value === undefined || value === '') return undefined;
+      const list: unknown[] = Array.isArray(value) ? value : [value];
+      return list.map((item) =>
+        typeof item === 'string' && item.trim() !== '' && Number.isFinite(Number(item)) ? Number(item) : item,
+      );
+    }),
+    ...presence(options.required),
+    IsArray({ message: '$property must be a list of whole numbers' }),
+    ...(options.max ? [ArrayMaxSize(options.max, { message: `$property must list at most ${options.max}` })] : []),
+    IsInt({ each: true, message: '$property must list whole numbers only' }),
+    Min(0, { each: true, message: '$property must list numbers of at least 0' }),
+    Max(Number.MAX_SAFE_INTEGER, {
+      each: true,
+      message: `$property must list numbers of at most ${Number.MAX_SAFE_INTEGER}`,
+    }),
+  );
+}

@@ -2,6 +2,7 @@ import { ConnectionsAndApiKeys1764300000000 } from './1764300000000-connections-
 import { Deployments1764300000001 } from './1764300000001-deployments';
 import { IssuesAndIncidents1764300000002 } from './1764300000002-issues-and-incidents';
 import { PullRequestsAndProjects1764300000003 } from './1764300000003-pull-requests-and-projects';
+import { LeadTimeAttribution1764340000001 } from './1764340000001-lead-time-attribution';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -9,4 +10,5 @@ export const webhookMigrations = [
   Deployments1764300000001,
   IssuesAndIncidents1764300000002,
   PullRequestsAndProjects1764300000003,
+  LeadTimeAttribution1764340000001,
 ];

@@ -2,6 +2,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
+import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import { Board } from '../issues/issue.entity';
 import { CicdScope, Project, ProjectMapping, Repo } from './project.entity';
 
@@ -37,7 +38,11 @@ export const MAPPED_TABLES = ['cicd_scopes', 'boards', 'repos'] as const;
  * so often "arrives with 200 but never shows on the dashboard".
  */
 export class ProjectService {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly prMetrics: ProjectPrMetricsService;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.prMetrics = new ProjectPrMetricsService(dataSource);
+  }
 
   /** The project a connection belongs to, or null. */
   async projectOf(connectionId: number): Promise<string | null> {
@@ -63,9 +68,14 @@ export class ProjectService {
     else await withTransaction(this.dataSource, (manager) => this.unlinkAll(connection.id, manager));
   }
 
+  /**
+   * Links a connection to a project (moving it from another). DevLake's `project_pr_metrics` of
+   * both projects is rebuilt: a merge commit may be deployed by another connection of a project.
+   */
   async link(connection: WebhookConnection, projectName: string): Promise<void> {
     const scopeId = scopeIdOf(connection.id);
     const now = new Date();
+    const previous = await this.projectOf(connection.id);
     await withTransaction(this.dataSource, async (manager) => {
       await this.unmap(connection.id, manager);
       await manager
@@ -93,6 +103,8 @@ export class ProjectService {
       await upsertRows(manager, Repo, [named], [...KEPT_REPO_COLUMNS]);
       await upsertRows(manager, Board, [named], ['created_at', 'description', 'url', 'created_date', 'type']);
     });
+    if (previous && previous !== projectName) await this.prMetrics.rebuild(previous);
+    await this.prMetrics.rebuild(projectName);
   }
 
   private async unmap(connectionId: number, manager: EntityManager): Promise<void> {
@@ -107,7 +119,12 @@ export class ProjectService {
 
   /** Removes the connection's project mapping and the scope and repo rows linking wrote. */
   async unlinkAll(connectionId: number, manager: EntityManager): Promise<void> {
+    const previous = await manager
+      .getRepository(ProjectMapping)
+      .findOneBy({ table: 'cicd_scopes', rowId: scopeIdOf(connectionId) });
     await this.unmap(connectionId, manager);
+    // Its pull requests leave the project's project_pr_metrics; the others are recomputed.
+    if (previous) await this.prMetrics.rebuild(previous.projectName, manager);
     await manager.getRepository(CicdScope).delete({ id: scopeIdOf(connectionId) });
     await manager.getRepository(Repo).delete({ id: scopeIdOf(connectionId) });
   }

@@ -90,4 +90,11 @@ export class PullRequestDto {
 
   @BooleanField()
   isDraft?: boolean;
+
+  /**
+   * Ours: the deployment (the caller's id, in the same connection) that shipped this pull request.
+   * Lead time then takes it (docs/dora.md). A re-post without it removes the link.
+   */
+  @StringField({ max: 255 })
+  deploymentId?: string;
 }

@@ -3,6 +3,9 @@ import type { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { scopeIdOf } from '../projects/project.service';
+import { deploymentRowId } from '../deployments/deployment-ids';
+import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
+import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { PullRequestDto } from './pull-request.dto';
 import { PullRequest } from './pull-request.entity';
 
@@ -13,7 +16,11 @@ export function pullRequestIdOf(connectionId: number, pullRequestKey: number): s
 
 /** Writes pull requests into DevLake's `pull_requests` (contract §7). */
 export class PullRequestService {
-  constructor(readonly dataSource: DataSource) {}
+  private readonly prMetrics: ProjectPrMetricsService;
+
+  constructor(readonly dataSource: DataSource) {
+    this.prMetrics = new ProjectPrMetricsService(dataSource);
+  }
 
   /**
    * Creates or replaces a pull request. Every column is written, so a re-post replaces the row
@@ -57,7 +64,29 @@ export class PullRequestService {
       deletions: input.deletions ?? null,
       isDraft: input.isDraft ?? null,
     };
-    await withTransaction(this.dataSource, (manager) => upsertRows(manager, PullRequest, [row]));
+    await withTransaction(this.dataSource, async (manager) => {
+      await upsertRows(manager, PullRequest, [row]);
+      // The deployment it names (docs/dora.md); a re-post without one removes the link.
+      await manager.query(
+        `DELETE FROM _tool_webhook_pull_request_deployments WHERE pull_request_id = ? AND named_by = 'pull_request'`,
+        [pullRequestId],
+      );
+      if (input.deploymentId !== undefined) {
+        await upsertRows(
+          manager,
+          PullRequestDeploymentLink,
+          [
+            {
+              pullRequestId,
+              cicdDeploymentId: deploymentRowId(connection.id, input.deploymentId),
+              namedBy: 'pull_request',
+            },
+          ],
+          [],
+        );
+      }
+    });
+    await this.prMetrics.afterPullRequest(scopeIdOf(connection.id), pullRequestId);
     return { pullRequestId };
   }
 }

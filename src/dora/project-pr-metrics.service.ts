@@ -1,0 +1,193 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { withTransaction } from '../db/transaction';
+import { upsertRows } from '../db/upsert';
+import { ProjectMapping } from '../projects/project.entity';
+import { ProjectPrMetric } from './lead-time.entity';
+import { LeadTimeQueries, dateOf, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
+
+type Runner = DataSource | EntityManager;
+type Row = Record<string, unknown>;
+
+const MINUTE_MS = 60_000;
+const BATCH = 500;
+const ROWS_PER_STATEMENT = 200;
+
+/** DevLake's span: whole minutes rounded up, null when a side is missing or it is negative. */
+function span(start: Date | null, end: Date | null): number | null {
+  if (!start || !end) return null;
+  const minutes = Math.ceil((end.getTime() - start.getTime()) / MINUTE_MS);
+  return minutes < 0 ? null : minutes;
+}
+
+/** `LIKE ... ESCAPE '!'` text matching `prefix` literally (one escape character on every engine). */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/**
+ * Keeps DevLake's `project_pr_metrics` current for projects that connections are linked to, with
+ * the lead time attribution of docs/dora.md, so DevLake's DORA dashboard shows lead time without a
+ * pipeline run. DevLake rebuilds a project's rows after each run; here rows change as data
+ * arrives: a pull request updates its own row, a deployment the rows whose deployment it may
+ * change, and linking or unlinking a connection rebuilds the projects concerned.
+ */
+export class ProjectPrMetricsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private async projectOfScope(db: Runner, scopeId: string): Promise<string | null> {
+    const row = await db.getRepository(ProjectMapping).findOneBy({ table: 'repos', rowId: scopeId });
+    return row?.projectName ?? null;
+  }
+
+  private async scopeOf(db: Runner, projectName: string): Promise<LeadTimeScope> {
+    const rows = await db.getRepository(ProjectMapping).findBy({ projectName });
+    const of = (table: string) => rows.filter((row) => row.table === table).map((row) => row.rowId);
+    return { cicdScopes: of('cicd_scopes'), repos: of('repos') };
+  }
+
+  private async query(db: Runner, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
+    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    return (await db.query(text, values)) as Row[];
+  }
+
+  /** A pull request arrived: its row, when its repository is in a project. */
+  async afterPullRequest(scopeId: string, pullRequestId: string): Promise<void> {
+    const projectName = await this.projectOfScope(this.dataSource, scopeId);
+    if (!projectName) return;
+    const scope = await this.scopeOf(this.dataSource, projectName);
+    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, [pullRequestId]);
+    await withTransaction(this.dataSource, async (manager) => {
+      // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
+      if (changes.length === 0) {
+        await manager.query('DELETE FROM project_pr_metrics WHERE id = ? AND project_name = ?', [
+          pullRequestId,
+          projectName,
+        ]);
+      }
+      await this.write(manager, projectName, changes);
+    });
+  }
+
+  /**
+   * A deployment arrived (or changed): every pull request it may now ship or no longer ship. A
+   * deployment starting at `since` can only take pull requests deployed at or after `since` or not
+   * yet deployed, so those are recomputed (the window form of the rules, from `since` on), and
+   * with them every row that pointed at this deployment.
+   */
+  async afterDeployment(scopeId: string, deploymentId: string, since: Date): Promise<void> {
+    const projectName = await this.projectOfScope(this.dataSource, scopeId);
+    if (!projectName) return;
+    const scope = await this.scopeOf(this.dataSource, projectName);
+    const queries = new LeadTimeQueries(this.dataSource);
+    const changes = await queries.since(scope, since, null);
+    const seen = new Set(changes.map((c) => c.id));
+    const stale = await this.query(
+      this.dataSource,
+      `SELECT m.id AS id FROM project_pr_metrics m
+        WHERE m.project_name = :projectName
+          AND (m.pr_deployed_date >= :since OR m.deployment_commit_id LIKE :prefix ESCAPE '!')`,
+      { projectName, since, prefix: likePrefix(`${deploymentId}:`) },
+    );
+    const others = stale.map((row) => String(row.id)).filter((id) => !seen.has(id));
+    if (others.length > 0) changes.push(...(await queries.ofPullRequests(scope, others)));
+    await withTransaction(this.dataSource, (manager) => this.write(manager, projectName, changes));
+  }
+
+  /** Rebuilds a project's rows from scratch, as DevLake does after a pipeline run. */
+  async rebuild(projectName: string, db: Runner = this.dataSource): Promise<void> {
+    const run = async (manager: EntityManager) => {
+      const scope = await this.scopeOf(manager, projectName);
+      const ids: string[] = [];
+      for (const repo of scope.repos) {
+        const rows = await manager.query(
+          'SELECT id FROM pull_requests WHERE base_repo_id = ? AND merged_date IS NOT NULL',
+          [repo],
+        );
+        ids.push(...(rows as Row[]).map((row) => String(row.id)));
+      }
+      const changes = ids.length > 0 ? await new LeadTimeQueries(manager).ofPullRequests(scope, ids) : [];
+      await manager.query('DELETE FROM project_pr_metrics WHERE project_name = ?', [projectName]);
+      await this.write(manager, projectName, changes);
+    };
+    if ('driver' in db) await withTransaction(db, run);
+    else await run(db);
+  }
+
+  /** The deployment commit row each attributed pull request points at, and writes the rows. */
+  private async write(manager: EntityManager, projectName: string, changes: ChangeAttribution[]): Promise<void> {
+    if (changes.length === 0) return;
+    const deploymentIds = [...new Set(changes.flatMap((c) => (c.attribution ? [c.attribution.deploymentId] : [])))];
+    // Per deployment: its latest counted row, and its row of each commit.
+    const latest = new Map<string, { id: string; finished: number }>();
+    const bySha = new Map<string, string>();
+    for (let i = 0; i < deploymentIds.length; i += BATCH) {
+      const rows = await this.query(
+        manager,
+        `SELECT c.id AS id, c.cicd_deployment_id AS deployment, c.commit_sha AS sha, c.finished_date AS finished
+           FROM cicd_deployment_commits c
+          WHERE c.cicd_deployment_id IN (:...ids) AND c.environment = 'PRODUCTION' AND c.result = 'SUCCESS'`,
+        { ids: deploymentIds.slice(i, i + BATCH) },
+      );
+      for (const row of rows) {
+        const deployment = String(row.deployment);
+        const finished = dateOf(row.finished)?.getTime() ?? -Infinity;
+        const current = latest.get(deployment);
+        if (!current || finished > current.finished || (finished === current.finished && String(row.id) < current.id))
+          latest.set(deployment, { id: String(row.id), finished });
+        bySha.set(JSON.stringify([deployment, String(row.sha)]), String(row.id));
+      }
+    }
+    const shas = new Map<string, string | null>();
+    if (changes.some((c) => c.attribution?.rule === 'mergeCommit')) {
+      const ids = changes.filter((c) => c.attribution?.rule === 'mergeCommit').map((c) => c.id);
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const rows = await this.query(
+          manager,
+          'SELECT id, merge_commit_sha AS sha FROM pull_requests WHERE id IN (:...ids)',
+          {
+            ids: ids.slice(i, i + BATCH),
+          },
+        );
+        for (const row of rows) shas.set(String(row.id), row.sha === null ? null : String(row.sha));
+      }
+    }
+
+    const now = new Date();
+    const rawParams = JSON.stringify({ ProjectName: projectName });
+    const rows: Partial<ProjectPrMetric>[] = changes.map((c) => {
+      const a = c.attribution;
+      const exactRow =
+        a && a.rule === 'mergeCommit' ? bySha.get(JSON.stringify([a.deploymentId, shas.get(c.id)])) : undefined;
+      const deployed = a ? a.deployed : null;
+      const review = span(c.created, c.merged);
+      const deploy = span(c.merged, deployed);
+      return {
+        id: c.id,
+        projectName,
+        createdAt: now,
+        updatedAt: now,
+        rawDataParams: rawParams,
+        rawDataTable: 'pull_requests',
+        rawDataId: 0,
+        rawDataRemark: '',
+        firstCommitSha: null,
+        prCodingTime: null,
+        firstReviewId: null,
+        prPickupTime: null,
+        prReviewTime: null,
+        deploymentCommitId: a ? (exactRow ?? latest.get(a.deploymentId)?.id ?? null) : null,
+        prDeployTime: deploy,
+        // DevLake's cycle time: the sum of the legs it knows (coding time is unknown here).
+        prCycleTime: (review ?? 0) + (deploy ?? 0),
+        firstCommitAuthoredDate: null,
+        firstCommentDate: null,
+        prCreatedDate: c.created,
+        prMergedDate: c.merged,
+        prDeployedDate: deployed,
+      };
+    });
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      await upsertRows(manager, ProjectPrMetric, rows.slice(i, i + ROWS_PER_STATEMENT), ['created_at']);
+    }
+  }
+}
