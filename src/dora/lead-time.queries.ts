@@ -230,7 +230,8 @@ export class LeadTimeQueries {
    */
   async since(scope: LeadTimeScope, from: Date, to: Date | null): Promise<ChangeAttribution[]> {
     if (scope.cicdScopes.length === 0 || scope.repos.length === 0) return [];
-    const until = to ?? new Date(8.64e15);
+    // No end: the latest date every engine stores (MySQL datetime ends in 9999).
+    const until = to ?? new Date(Date.UTC(9999, 11, 31));
     const [deployments, bounds, older] = await Promise.all([
       this.deploymentsSince(scope.cicdScopes, from),
       this.select(
