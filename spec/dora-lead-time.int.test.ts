@@ -285,7 +285,6 @@ describe("DevLake's project_pr_metrics, kept current", () => {
         WHERE pm.project_name = :projectName AND pr.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL
           AND cdc.finished_date >= :from AND cdc.finished_date < :to`,
       { projectName, from: new Date('2026-03-02T00:00:00Z'), to: new Date('2026-03-16T00:00:00Z') },
-      {},
     );
     const rows: { t: number | string }[] = await server.db.dataSource.query(sql, parameters);
     const sorted = rows.map((r) => Number(r.t)).sort((a, b) => a - b);
