@@ -12,10 +12,18 @@ export interface BasicCredentials {
 export interface RateLimitOptions {
   /** Window length in milliseconds. Default 60 000. */
   windowMs?: number;
-  /** Requests per window for one API key or one Basic user. Default 600. */
+  /** Requests per window for one API key or one Basic user. Default 6000 (100 a second). */
   perKey?: number;
-  /** Requests per window for one client address without credentials. Default 120. */
+  /** Requests per window for one client address without credentials. Default 6000. */
   perAddress?: number;
+  /**
+   * Wrong Basic passwords one user name may send from one address within
+   * `failedPasswordWindowMs` before that user name is refused (429) from that address until the
+   * window ends. Default 10.
+   */
+  failedPasswords?: number;
+  /** Window of `failedPasswords`, in milliseconds. Default 900 000 (15 minutes). */
+  failedPasswordWindowMs?: number;
 }
 
 /** Everything a host can set. Each option is documented with its default. */
@@ -45,7 +53,10 @@ export interface WebhookPluginOptions {
    * instead. Default: none.
    */
   adminAuthenticator?: RequestHandler;
-  /** Rate limits. Default `{ windowMs: 60000, perKey: 600, perAddress: 120 }`. */
+  /**
+   * Rate limits. Default `{ windowMs: 60000, perKey: 6000, perAddress: 6000, failedPasswords: 10,
+   * failedPasswordWindowMs: 900000 }`.
+   */
   rateLimit?: RateLimitOptions | false;
   /** Where the plugin logs. Default: a pino logger at `info` with secrets redacted. */
   logger?: Logger;
@@ -80,7 +91,13 @@ export class ConfigurationError extends Error {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = { windowMs: 60_000, perKey: 600, perAddress: 120 };
+export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = {
+  windowMs: 60_000,
+  perKey: 6000,
+  perAddress: 6000,
+  failedPasswords: 10,
+  failedPasswordWindowMs: 900_000,
+};
 
 /** The one defaults merge (house style §9); bad settings fail here, naming the setting. */
 export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {

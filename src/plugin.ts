@@ -16,6 +16,7 @@ import { databaseDeadline } from './http/database-deadline';
 import { errorHandler } from './http/error-handler';
 import { createRateLimit } from './http/rate-limit';
 import { readJsonBody } from './http/read-body';
+import { checkRequestTarget } from './http/request-target';
 import { IssueService } from './issues/issue.service';
 import { webhookMigrations } from './migrations';
 import { loadOpenApiDocument, type OpenApiDocument } from './openapi';
@@ -128,7 +129,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   /** Every router of the plugin: limits and checks first, its routes, then the one error mapping. */
   const wrap = (routes: Router): Router => {
     const router = Router();
-    router.use(rateLimit, deadline);
+    router.use(checkRequestTarget, rateLimit, deadline);
     router.use(ensureVerified);
     router.use(routes);
     router.use(errorHandler(options.logger));

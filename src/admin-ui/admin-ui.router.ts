@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { errorHandler } from '../http/error-handler';
+import { checkRequestTarget } from '../http/request-target';
 import type { Logger } from '../logger';
 
 /**
@@ -56,6 +57,7 @@ export function createAdminUiRouter(guard: RequestHandler, logger: Logger, optio
     .replace('{{POST_BASE}}', escapeAttribute(settings.postBase.replace(/\/+$/, '')));
 
   const router = Router();
+  router.use(checkRequestTarget);
   router.get('/', guard, (req, res) => {
     // The assets are referenced relatively: mounted at `/x`, the page must be `/x/` to find them.
     const [pathname, query] = req.originalUrl.split('?');

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { RE2JS } from 're2js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, fieldError, NotFoundError } from '../http/errors';
 import { withTransaction } from '../db/transaction';
@@ -290,11 +291,11 @@ export class ApiKeyService {
   }
 }
 
-/** A key rule must compile on its own: an unbalanced one could escape the anchors around it. */
+/** A key rule must be a Go (RE2) regular expression, as DevLake reads it (see `ruleAllows`). */
 export function assertValidRule(rule: string): void {
   try {
-    new RegExp(rule);
+    RE2JS.compile(rule);
   } catch (error) {
-    throw fieldError('allowedPath', `is not a valid regular expression: ${(error as Error).message}`);
+    throw fieldError('allowedPath', `is not a valid Go (RE2) regular expression: ${(error as Error).message}`);
   }
 }

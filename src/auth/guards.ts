@@ -1,11 +1,14 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { AuthenticationError, NotAllowedError } from '../http/errors';
+import { AuthenticationError, NotAllowedError, RateLimitedError } from '../http/errors';
+import { addressOf, passwordGuessLimitFor } from '../http/rate-limit';
 import type { ResolvedOptions } from '../options';
 import type { ApiKey } from './api-key.entity';
 import { CONNECTION_KEY_TYPE, type ApiKeyService } from './api-key.service';
 import { createBasicVerifier, REALM } from './basic';
 import { readAuthorization } from './credentials';
 import { connectionOf } from '../connections/resolve-connection';
+import { canonicalPath } from '../http/request-target';
+import { RE2JS } from 're2js';
 
 /** Who a request was authenticated as; handlers may read it (e.g. to name a key's creator). */
 export type Principal =
@@ -42,34 +45,75 @@ export interface Guards {
 }
 
 /**
- * The request path as DevLake matches a key's `allowed_path` against it: the `/api` and
- * `/rest` prefixes removed (contract §8).
+ * The request path as DevLake matches a key's `allowed_path` against it: the canonical path
+ * the router serves (decoded, no query, fragment or trailing slash; see `canonicalPath`), with
+ * the `/api` and `/rest` prefixes removed (contract §8). Throws an InputError (400) for a
+ * request-target whose path is ambiguous.
  */
 export function pathForKeyRule(req: Request): string {
-  const path = (req.originalUrl ?? req.url).split('?')[0];
+  const path = canonicalPath(req.originalUrl ?? req.url);
   return path.replace(/^\/api(?=\/)/, '').replace(/^\/rest(?=\/)/, '');
 }
 
-const compiledRules = new Map<string, RegExp | null>();
+const compiledRules = new Map<string, RE2JS | null>();
 
 /**
- * A general key's rule, anchored: DevLake's unanchored match is a hole (contract §9). A rule
- * that does not compile on its own allows nothing (an unbalanced `a)|(.*` would otherwise
- * escape the anchors).
+ * A general key's rule, matched against the whole path: DevLake's unanchored match is a hole
+ * (contract §9). The rule is a Go (RE2) regular expression, as DevLake issues them (`(?i)`,
+ * `[[:digit:]]`...), run by a linear-time engine, so no rule can make a request take longer
+ * than the path is long (a backtracking engine spends seconds on `(a+)+$`). A rule that does
+ * not compile allows nothing.
  */
 export function ruleAllows(rule: string, path: string): boolean {
   let compiled = compiledRules.get(rule);
   if (compiled === undefined) {
     try {
-      new RegExp(rule);
-      compiled = new RegExp(`^(?:${rule})$`);
+      compiled = RE2JS.compile(rule);
     } catch {
       compiled = null;
     }
     if (compiledRules.size > 1000) compiledRules.clear();
     compiledRules.set(rule, compiled);
   }
-  return compiled !== null && compiled.test(path);
+  return compiled !== null && compiled.matches(path);
+}
+
+/**
+ * For an admin route that hangs under one connection (`/connections/6/rotate-key`, its
+ * activity, its DORA figures), the connection's own path (`/plugins/webhook/connections/6`).
+ * A rule must open that too: DevLake's per-connection rule `/plugins/webhook/connections/6/.*`
+ * means "post data into connection 6", never "administer connection 6".
+ */
+function connectionPathOf(path: string): string | undefined {
+  return /^(.*?\/connections\/(?:by-name\/[^/]+|(?!by-name\/)[^/]+))\/.+$/.exec(path)?.[1];
+}
+
+function isStateChanging(req: Request): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
+}
+
+/**
+ * True when a browser says the request comes from a page of another origin: its `Origin` is
+ * not this server's (scheme aside: a proxy in front may end TLS), or, without `Origin`,
+ * `Sec-Fetch-Site` is `cross-site` or `same-site` (another port or subdomain of this host).
+ * Browsers attach cached Basic credentials (and a host's session cookies) to such requests,
+ * and the body is read as JSON whatever its Content-Type, so a `text/plain` form on any site
+ * could post as the admin. Requests without these headers (curl, CI systems) are not browsers'.
+ */
+export function comesFromAnotherSite(req: Request): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    if (origin === 'null') return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return true;
+    }
+    return host.toLowerCase() !== (req.headers.host ?? '').toLowerCase();
+  }
+  const site = req.headers['sec-fetch-site'];
+  return site === 'cross-site' || site === 'same-site';
 }
 
 function connectionIdOfKey(key: ApiKey): number | undefined {
@@ -113,6 +157,8 @@ function runHostAuthenticator(host: RequestHandler, req: Request, res: Response)
  */
 export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, requireApiKey: boolean): Guards {
   const verifyBasic = options.basicAuth ? createBasicVerifier(options.basicAuth) : undefined;
+  // One count for every router of the plugin (and its admin page): they share `options`.
+  const guesses = passwordGuessLimitFor(options, options.rateLimit);
   const challenge = requireApiKey ? `Bearer realm="${REALM}"` : `Basic realm="${REALM}", Bearer realm="${REALM}"`;
 
   /**
@@ -120,7 +166,7 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
    * the key's id when a valid key was used out of its scope. The path is logged without its
    * query string, which a sender might have filled with anything.
    */
-  function logRefusal(req: Request, status: 401 | 403, reason: string, apiKeyId?: number): void {
+  function logRefusal(req: Request, status: 401 | 403 | 429, reason: string, apiKeyId?: number): void {
     const path = (req.originalUrl ?? req.url).split('?')[0];
     options.logger.info({ status, method: req.method, path, ip: req.ip, apiKeyId, reason }, 'request refused');
   }
@@ -167,8 +213,21 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
     }
     if (requireApiKey) throw missing(req, res);
     if (presented.kind === 'basic' && verifyBasic) {
+      const address = addressOf(req);
+      const wait = guesses?.lockedFor(presented.username, address) ?? 0;
+      if (wait > 0) {
+        logRefusal(req, 429, 'too many wrong passwords');
+        throw new RateLimitedError(
+          `too many wrong passwords for this user name from this address; retry after ${wait} s`,
+          wait,
+        );
+      }
       const username = await verifyBasic(req, res);
-      if (username === null) throw refuse(req, res, 'wrong username or password');
+      if (username === null) {
+        guesses?.failed(presented.username, address);
+        throw refuse(req, res, 'wrong username or password');
+      }
+      guesses?.succeeded(username, address);
       return { kind: 'basic', username };
     }
     if (options.adminAuthenticator) {
@@ -184,7 +243,16 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
     const known = res.locals[PRINCIPAL] as Principal | undefined;
     if (known) return known;
     const principal = await establish(req, res);
-    if (principal) res.locals[PRINCIPAL] = principal;
+    if (!principal) return undefined;
+    const crossSite = principal.kind === 'basic' || principal.kind === 'anonymous' || principal.kind === 'host';
+    if (crossSite && isStateChanging(req) && comesFromAnotherSite(req)) {
+      const message =
+        'refused: a state-changing request sent by a page of another site with the browser’s credentials ' +
+        '(Origin or Sec-Fetch-Site). Scripts and CI systems send no Origin; or use Authorization: Bearer <key>';
+      logRefusal(req, 403, 'cross-site request');
+      throw new NotAllowedError(message);
+    }
+    res.locals[PRINCIPAL] = principal;
     return principal;
   }
 
@@ -207,7 +275,10 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
       );
     }
     if (principal.kind === 'general-key') {
-      if (!ruleAllows(principal.apiKey.allowedPath ?? '', pathForKeyRule(req))) {
+      const rule = principal.apiKey.allowedPath ?? '';
+      const path = pathForKeyRule(req);
+      const connectionPath = connectionPathOf(path);
+      if (!ruleAllows(rule, path) || (connectionPath !== undefined && !ruleAllows(rule, connectionPath))) {
         throw forbid(req, principal.apiKey, 'this API key is not allowed on this path');
       }
       noteUse(principal.apiKey);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import express from 'express';
 import { ConfigurationError } from '../options';
 
 /** How the standalone server is configured: environment variables, read here only. */
@@ -12,10 +13,49 @@ export interface ServerConfig {
   encryptionSecret?: string;
   bodyLimitBytes?: number;
   logLevel: string;
-  rateLimit: { windowMs?: number; perKey?: number; perAddress?: number } | false;
+  rateLimit:
+    | {
+        windowMs?: number;
+        perKey?: number;
+        perAddress?: number;
+        failedPasswords?: number;
+        failedPasswordWindowMs?: number;
+      }
+    | false;
+  /**
+   * Express's `trust proxy`: whose `X-Forwarded-For`/`-Proto` headers are believed. Default
+   * `false`: the client is the socket's peer, so no local process can choose the address it
+   * is limited and logged as.
+   */
+  trustProxy: TrustProxy;
   shutdownTimeoutMs: number;
   /** Longest wait on the database before a request answers 503 (also the connect timeout). */
   databaseTimeoutMs: number;
+}
+
+/** Express's `trust proxy` values: on/off, a number of hops, or addresses, subnets and names. */
+export type TrustProxy = boolean | number | string;
+
+/**
+ * Reads `TRUST_PROXY` with Express's semantics: `true`/`false`, a number of proxy hops, or a
+ * comma-separated list of addresses, subnets (CIDR) and the names `loopback`, `linklocal`,
+ * `uniquelocal`.
+ */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const value = (raw ?? '').trim();
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  try {
+    // Express compiles the list when it is set: an address it cannot read throws here, at start.
+    express().set('trust proxy', value);
+  } catch (error) {
+    throw new ConfigurationError(
+      'TRUST_PROXY',
+      `must be true, false, a number of hops, or addresses/subnets/loopback/linklocal/uniquelocal separated by commas (${(error as Error).message})`,
+    );
+  }
+  return value;
 }
 
 export type DatabaseConfig =
@@ -121,7 +161,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
           windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', undefined, 1000, 3_600_000),
           perKey: integer(env, 'RATE_LIMIT_PER_KEY', undefined, 1, 10_000_000),
           perAddress: integer(env, 'RATE_LIMIT_PER_ADDRESS', undefined, 1, 10_000_000),
+          failedPasswords: integer(env, 'RATE_LIMIT_FAILED_PASSWORDS', undefined, 1, 10_000_000),
+          failedPasswordWindowMs: integer(env, 'RATE_LIMIT_FAILED_PASSWORD_WINDOW_MS', undefined, 1000, 86_400_000),
         },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000) as number,
     databaseTimeoutMs: integer(env, 'DB_TIMEOUT_MS', 10_000, 100, 600_000) as number,
   };

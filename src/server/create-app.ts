@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { errorHandler, notFoundHandler } from '../http/error-handler';
 import type { Logger } from '../logger';
 import type { WebhookPlugin } from '../plugin';
+import type { TrustProxy } from './config';
 import { createSwaggerRouter, SWAGGER_PREFIX } from './swagger';
 
 /** The prefixes under which DevLake serves the webhook (contract §1). */
@@ -35,10 +36,17 @@ async function databaseAnswers(dataSource: DataSource, timeoutMs: number): Promi
  * The standalone server's Express app: one host of the plugin among others. It mounts the
  * plugin where DevLake has it, plus DevLake's ping.
  */
-export function createApp(plugin: WebhookPlugin, dataSource: DataSource, logger: Logger): Express {
+export function createApp(
+  plugin: WebhookPlugin,
+  dataSource: DataSource,
+  logger: Logger,
+  settings: { trustProxy?: TrustProxy } = {},
+): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Off unless the operator says which proxies to believe: otherwise any client (a local
+  // process too) could pick the address it is rate-limited and logged as.
+  app.set('trust proxy', settings.trustProxy ?? false);
   app.use(helmet());
 
   for (const ping of ['/api/ping', '/ping']) {
