@@ -87,10 +87,7 @@ describe('general keys: allowedPath rules cannot be escaped', () => {
   it("opens only ingestion with DevLake's per-connection rule: no delete, rename, rotate or link", async () => {
     const key = await generalKey(`/plugins/webhook/connections/${one.id}/.*`);
     const auth = bearer(key);
-    const posted = await server.request
-      .post(`${BASE}/connections/${one.id}/deployments`)
-      .set(auth)
-      .send(DEPLOYMENT);
+    const posted = await server.request.post(`${BASE}/connections/${one.id}/deployments`).set(auth).send(DEPLOYMENT);
     expect(posted.status).toBe(200);
     const attempts = [
       server.request.delete(`${BASE}/connections/${one.id}/`).set(auth),
@@ -126,7 +123,13 @@ describe('general keys: allowedPath rules cannot be escaped', () => {
     const issues = await server.request
       .post(`${BASE}/connections/${one.id}/issues`)
       .set(bearer(key))
-      .send({ issueKey: 'P-1', title: 't', status: 'TODO', originalStatus: 'open', createdDate: '2024-05-01T10:00:00Z' });
+      .send({
+        issueKey: 'P-1',
+        title: 't',
+        status: 'TODO',
+        originalStatus: 'open',
+        createdDate: '2024-05-01T10:00:00Z',
+      });
     expect(issues.status).toBe(403);
   });
 
