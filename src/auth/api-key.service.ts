@@ -247,7 +247,8 @@ export class ApiKeyService {
     if (fields.type === CONNECTION_KEY_TYPE) {
       throw fieldError('type', `"${CONNECTION_KEY_TYPE}" is reserved for the keys of webhook connections`);
     }
-    if (/^webhook-\d+$/.test(fields.name)) {
+    // Case and trailing spaces too: MySQL's collations compare `WEBHOOK-7 ` equal to `webhook-7`.
+    if (/^webhook-\d+ *$/i.test(fields.name)) {
       throw fieldError('name', 'names like webhook-<id> are reserved for the keys of webhook connections');
     }
     if (fields.expiredAt && fields.expiredAt.getTime() <= Date.now()) {

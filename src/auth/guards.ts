@@ -8,6 +8,7 @@ import { createBasicVerifier, REALM } from './basic';
 import { readAuthorization } from './credentials';
 import { connectionOf } from '../connections/resolve-connection';
 import { canonicalPath } from '../http/request-target';
+import { loggableError } from '../db/database-errors';
 import { RE2JS } from 're2js';
 
 /** Who a request was authenticated as; handlers may read it (e.g. to name a key's creator). */
@@ -194,7 +195,7 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
 
   function noteUse(key: ApiKey): void {
     apiKeys.noteUse(key.id)?.catch((error: unknown) => {
-      options.logger.debug({ err: error, apiKeyId: key.id }, 'could not record API key use');
+      options.logger.debug({ err: loggableError(error), apiKeyId: key.id }, 'could not record API key use');
     });
   }
 

@@ -71,3 +71,30 @@ export function classifyDatabaseError(error: unknown): WebhookError | undefined 
   }
   return undefined;
 }
+
+/** Values MySQL and MariaDB quote in their messages (`Duplicate entry '<value>' for key ...`). */
+function withoutValues(text: string): string {
+  return text.replace(/\b(entry|value:?|string value:?) '(?:[^'\\]|\\.)*'/gi, "$1 '?'");
+}
+
+/**
+ * An error as it may be logged: a database error keeps its statement (with `?` placeholders),
+ * its code and its stack frames, never the parameter values or a message quoting one (the SQL
+ * of an API-key lookup carries the key's HMAC). Other errors are logged as they are.
+ */
+export function loggableError(error: unknown): unknown {
+  if (!error || typeof error !== 'object') return error;
+  const e = error as { name?: string; message?: string; stack?: string; query?: unknown; parameters?: unknown };
+  const driver = (error as { driverError?: unknown }).driverError;
+  if (e.query === undefined && e.parameters === undefined && driver === undefined && !('sql' in error)) return error;
+  const message = withoutValues(e.message ?? '');
+  const frames = (e.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  return {
+    type: e.name ?? 'Error',
+    message,
+    code: codeOf(error),
+    query: typeof e.query === 'string' ? e.query : undefined,
+    parameterCount: Array.isArray(e.parameters) ? e.parameters.length : undefined,
+    stack: [`${e.name ?? 'Error'}: ${message}`, ...frames].join('\n'),
+  };
+}

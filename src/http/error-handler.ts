@@ -12,7 +12,7 @@ import {
   UnavailableError,
   WebhookError,
 } from './errors';
-import { classifyDatabaseError } from '../db/database-errors';
+import { classifyDatabaseError, loggableError } from '../db/database-errors';
 import { answeredByDeadline } from './database-deadline';
 
 /** Status for each typed error; the only place where errors meet HTTP (house style §6). */
@@ -71,7 +71,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const typed = error instanceof WebhookError ? error : (fromFrameworkError(error) ?? classifyDatabaseError(error));
     if (!typed) {
-      logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+      logger.error({ err: loggableError(error), method: req.method, path: req.path }, 'unexpected error');
       res.status(500).json(errorEnvelope(500, 'internal error: the server logged the details', null));
       return;
     }
@@ -83,7 +83,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.setHeader('WWW-Authenticate', 'Basic realm="devlake-webhook", Bearer');
     }
     if (status >= 500) {
-      logger.warn({ err: error, method: req.method, path: req.path }, typed.message);
+      logger.warn({ err: loggableError(error), method: req.method, path: req.path }, typed.message);
     }
     res.status(status).json(errorEnvelope(status, typed.message, typed.causes));
   };

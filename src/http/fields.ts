@@ -121,17 +121,41 @@ const WellFormedText = (): PropertyDecorator =>
     },
   });
 
+/**
+ * A JSON number whose digits a string can keep: JSON.parse has already rounded an integer
+ * above 2^53 (9007199254740993 arrives as ...992), so turning it into a string would store
+ * another id than the one sent, and two ids would collide.
+ */
+function isExactNumber(value: number): boolean {
+  return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+}
+
+const ExactNumber = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'exactNumber',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'number' || isExactNumber(value),
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property} is a number above 2^53 whose digits JSON numbers cannot keep: send it as a string`,
+    },
+  });
+
+/** A decimal number as text: digits, one optional point and exponent; no hex, octal or binary. */
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
 /** A text field. `max` is the column's size in characters (omit for long text). */
 export function StringField(options: CommonOptions & { max?: number } = {}): PropertyDecorator {
   return compose(
     registered(options),
     Transform(({ value }) => {
       if (value === null || value === undefined) return undefined;
+      if (typeof value === 'number' && !isExactNumber(value)) return value;
       if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
       if (value === '' && !options.required) return undefined;
       return value;
     }),
     ...presence(options.required),
+    ExactNumber(),
     IsString({ message: '$property must be a string' }),
     ...(options.required ? [IsNotEmpty({ message: '$property must not be empty' })] : []),
     ...(options.max !== undefined ? [MaxCharacters(options.max)] : []),
@@ -149,7 +173,8 @@ export function NumberField(
     registered(options),
     Transform(({ value }) => {
       if (value === null || value === undefined || value === '') return undefined;
-      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      // Decimal only: Number() also reads "0x10" as 16, "0b1" and "0o7", which no sender means.
+      if (typeof value === 'string' && DECIMAL.test(value) && Number.isFinite(Number(value))) return Number(value);
       return value;
     }),
     ...presence(options.required),

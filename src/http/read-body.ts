@@ -1,6 +1,8 @@
 import express, { type RequestHandler } from 'express';
 import { InputError } from './errors';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function isMultipart(contentType: string | undefined): boolean {
   return /^multipart\/form-data/i.test(contentType ?? '');
 }
@@ -21,7 +23,17 @@ export function readJsonBody(limitBytes: number): RequestHandler[] {
       return;
     }
     const buffer: unknown = req.body;
-    const text = Buffer.isBuffer(buffer) ? buffer.toString('utf8').replace(/^\uFEFF/, '') : '';
+    let text = '';
+    if (Buffer.isBuffer(buffer)) {
+      try {
+        // Fatal: a lenient decoder turns each bad byte into U+FFFD, so two different ids sent
+        // in a broken encoding would be stored as the same one.
+        text = UTF8.decode(buffer).replace(/^\uFEFF/, '');
+      } catch {
+        next(new InputError('the body is not valid UTF-8: send JSON encoded as UTF-8'));
+        return;
+      }
+    }
     if (text.trim() === '') {
       req.body = {};
       next();

@@ -72,11 +72,45 @@ export function summarizeCauses(causes: FieldCause[]): string {
 }
 
 /**
+ * Causes for values of the wrong shape, found before class-transformer sees them: an object or
+ * array where a single value belongs, or an element of a list of objects that is not an
+ * object. class-transformer would otherwise construct from them (a key `constructor` made it
+ * call a number, nested arrays or thousands of nesting levels overflowed it): a 500 for a
+ * client's mistake. Values of unknown keys were dropped by `normalizeKeys` already.
+ */
+function shapeCauses(
+  plain: Record<string, unknown>,
+  dto: abstract new (...args: never[]) => unknown,
+  parent = '',
+): FieldCause[] {
+  const registry = fieldRegistryOf(dto);
+  const causes: FieldCause[] = [];
+  for (const [property, value] of Object.entries(plain)) {
+    if (value === null || typeof value !== 'object') continue;
+    const path = parent ? `${parent}.${property}` : property;
+    const nested = registry?.byKey.get(keyForm(property))?.nested;
+    if (!nested) {
+      causes.push({ field: path, message: `${property} must be a single value, not an object or an array` });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (isPlainObject(item)) causes.push(...shapeCauses(item, nested(), `${path}[${index}]`));
+        else if (item !== null && typeof item === 'object') {
+          causes.push({ field: `${path}[${index}]`, message: `each element of ${property} must be an object` });
+        }
+      });
+    }
+  }
+  return causes;
+}
+
+/**
  * The one validation step of every route (house style §5): normalise keys, build the DTO with
  * DevLake's weak typing, validate, and throw an InputError that names every bad field.
  */
 export async function validateBody<T extends object>(dto: DtoClass<T>, body: unknown): Promise<T> {
   const plain = isPlainObject(body) ? normalizeKeys(body, dto) : {};
+  const misshapen = shapeCauses(plain, dto);
+  if (misshapen.length > 0) throw new InputError(summarizeCauses(misshapen), misshapen);
   const instance = plainToInstance(dto, plain, { exposeUnsetFields: false });
   const errors = await validate(instance, {
     whitelist: true,
