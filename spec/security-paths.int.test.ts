@@ -120,16 +120,13 @@ describe('general keys: allowedPath rules cannot be escaped', () => {
       .set(bearer(key))
       .send(DEPLOYMENT);
     expect(res.status).toBe(200);
-    const issues = await server.request
-      .post(`${BASE}/connections/${one.id}/issues`)
-      .set(bearer(key))
-      .send({
-        issueKey: 'P-1',
-        title: 't',
-        status: 'TODO',
-        originalStatus: 'open',
-        createdDate: '2024-05-01T10:00:00Z',
-      });
+    const issues = await server.request.post(`${BASE}/connections/${one.id}/issues`).set(bearer(key)).send({
+      issueKey: 'P-1',
+      title: 't',
+      status: 'TODO',
+      originalStatus: 'open',
+      createdDate: '2024-05-01T10:00:00Z',
+    });
     expect(issues.status).toBe(403);
   });
 
