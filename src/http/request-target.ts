@@ -10,14 +10,16 @@ function refuse(reason: string): InputError {
 
 /**
  * The one path the router serves for a request-target, as a key's `allowedPath` is matched
- * against it: percent-decoded, without query string, without a trailing slash.
+ * against it: percent-decoded (except `/` and `%` inside a segment), without query string,
+ * without a trailing slash.
  *
  * Express routes on the raw path, so a target is refused (InputError, 400) whenever its decoded
  * form could name something else than what the router serves: an absolute-form or `*` target,
  * a fragment, dot segments (`.`, `..`, also encoded), empty segments (`//`), an encoded `/` or
- * `\`, control characters, malformed `%` escapes, and percent-encoded letters, digits or
- * `-._~` (which the router would not recognise as the route's own words). Connection names in
- * `by-name` paths may still hold any other encoded character (spaces, `#`, `?`, accents).
+ * control characters, malformed `%` escapes, and percent-encoded letters, digits or
+ * `-._~` (which the router would not recognise as the route's own words). Path parameters may
+ * still hold any other encoded character (spaces, `#`, `?`, accents, and `/` or `%`, which stay
+ * encoded in the canonical path so that its segments are the router's).
  */
 export function canonicalPath(target: string): string {
   if (!target.startsWith('/')) {
@@ -46,8 +48,10 @@ export function canonicalPath(target: string): string {
     }
     if (text === '.' || text === '..') throw refuse('dot segments ("." and "..") are not resolved');
     // eslint-disable-next-line no-control-regex
-    if (/[/\\\u0000-\u001f\u007f]/.test(text)) throw refuse('an encoded "/", "\\" or control character');
-    return text;
+    if (/[\u0000-\u001f\u007f]/.test(text)) throw refuse('an encoded control character');
+    // A "/" inside one segment (an issue key `A%2FB`) stays encoded, as does "%": the canonical
+    // path keeps the router's segments, so a rule cannot mistake it for a separator.
+    return text.replace(/%/g, '%25').replace(/\//g, '%2F');
   });
   return `/${decoded.join('/')}`;
 }
