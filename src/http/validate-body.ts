@@ -76,9 +76,17 @@ export function summarizeCauses(causes: FieldCause[]): string {
  * array where a single value belongs, or an element of a list of objects that is not an
  * object. class-transformer would otherwise construct from them (a key `constructor` made it
  * call a number, nested arrays or thousands of nesting levels overflowed it): a 500 for a
- * client's mistake. Values of unknown keys were dropped by `normalizeKeys` already.
+ * client's mistake. Each such field is removed from `plain` (our own copy, from
+ * `normalizeKeys`), so that the other fields are still validated and named.
  */
-function shapeCauses(
+function isJsonContainer(value: unknown): boolean {
+  if (Array.isArray(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function takeMisshapen(
   plain: Record<string, unknown>,
   dto: abstract new (...args: never[]) => unknown,
   parent = '',
@@ -86,18 +94,25 @@ function shapeCauses(
   const registry = fieldRegistryOf(dto);
   const causes: FieldCause[] = [];
   for (const [property, value] of Object.entries(plain)) {
-    if (value === null || typeof value !== 'object') continue;
+    // Only what JSON makes (plain objects, arrays): a service may pass a Date it built itself.
+    if (!isJsonContainer(value)) continue;
     const path = parent ? `${parent}.${property}` : property;
     const nested = registry?.byKey.get(keyForm(property))?.nested;
     if (!nested) {
       causes.push({ field: path, message: `${property} must be a single value, not an object or an array` });
+      delete plain[property];
     } else if (Array.isArray(value)) {
+      const found: FieldCause[] = [];
       value.forEach((item, index) => {
-        if (isPlainObject(item)) causes.push(...shapeCauses(item, nested(), `${path}[${index}]`));
-        else if (item !== null && typeof item === 'object') {
-          causes.push({ field: `${path}[${index}]`, message: `each element of ${property} must be an object` });
+        if (isPlainObject(item)) found.push(...takeMisshapen(item, nested(), `${path}[${index}]`));
+        else if (isJsonContainer(item)) {
+          found.push({ field: `${path}[${index}]`, message: `each element of ${property} must be an object` });
         }
       });
+      if (found.length > 0) {
+        causes.push(...found);
+        delete plain[property];
+      }
     }
   }
   return causes;
@@ -109,8 +124,7 @@ function shapeCauses(
  */
 export async function validateBody<T extends object>(dto: DtoClass<T>, body: unknown): Promise<T> {
   const plain = isPlainObject(body) ? normalizeKeys(body, dto) : {};
-  const misshapen = shapeCauses(plain, dto);
-  if (misshapen.length > 0) throw new InputError(summarizeCauses(misshapen), misshapen);
+  const misshapen = takeMisshapen(plain, dto);
   const instance = plainToInstance(dto, plain, { exposeUnsetFields: false });
   const errors = await validate(instance, {
     whitelist: true,
@@ -120,8 +134,11 @@ export async function validateBody<T extends object>(dto: DtoClass<T>, body: unk
     stopAtFirstError: true,
     validationError: { target: false, value: false },
   });
-  if (errors.length > 0) {
-    const causes = flattenValidationErrors(errors);
+  if (errors.length > 0 || misshapen.length > 0) {
+    // A removed field must not also be reported as missing.
+    const removed = (field: string) =>
+      misshapen.some((cause) => field === cause.field || cause.field.startsWith(`${field}[`));
+    const causes = [...misshapen, ...flattenValidationErrors(errors).filter((cause) => !removed(cause.field))];
     throw new InputError(summarizeCauses(causes), causes);
   }
   return instance;
