@@ -215,6 +215,15 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       deploymentId,
       id: 'release-42',
       commitIds: [idOf(REPO_API, SHA_A), idOf(REPO_API, SHA_B), idOf(REPO_WEB, SHA_C)],
+      // How each sent date was read, by the name it was sent under.
+      dates: {
+        startedDate: '2026-03-01T10:00:00.000Z',
+        finishedDate: '2026-03-01T10:05:30.500Z',
+        'deploymentCommits[2].createdDate': '2026-03-01T09:59:00.000Z',
+        'deploymentCommits[2].startedDate': '2026-03-01T10:01:00.000Z',
+        'deploymentCommits[2].finishedDate': '2026-03-01T10:02:00.000Z',
+      },
+      warnings: [],
     });
 
     expect(await deployments().findOneByOrFail({ id: deploymentId })).toMatchObject({
@@ -444,7 +453,7 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
     const causesOf = (res: { body: { causes: { field: string; message: string }[] | null } }) =>
       (res.body.causes ?? []).map((cause) => cause.field);
 
-    it('answers 400 naming deploymentCommits[1].commitSha when that commit has no sha, and writes nothing', async () => {
+    it('answers 400 naming deploymentCommits[1].commit_sha, as sent, when that commit has no sha, and writes nothing', async () => {
       const res = await post({
         id: 'bad-commit',
         deploymentCommits: [
@@ -454,24 +463,25 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       });
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);
-      expect(causesOf(res)).toEqual(['deploymentCommits[1].commitSha']);
+      expect(causesOf(res)).toEqual(['deploymentCommits[1].commit_sha']);
       expect(await deployments().countBy({ id: `webhook:${cid}:bad-commit` })).toBe(0);
     });
 
-    it('answers 400 naming commitSha, repoUrl and deploymentCommits when no commit is sent in either form', async () => {
+    it('answers 400 naming commitSha and repoUrl when no commit is sent in either form', async () => {
       const res = await post({ id: 'no-commit', environment: 'PRODUCTION' });
       expect(res.status).toBe(400);
-      expect(causesOf(res)).toEqual(['commitSha', 'repoUrl', 'deploymentCommits']);
+      expect(causesOf(res)).toEqual(['commitSha', 'repoUrl']);
       const onlySha = await post({ commit_sha: SHA_A, deploymentCommits: [] });
       expect(onlySha.status).toBe(400);
-      expect(causesOf(onlySha)).toEqual(['repoUrl']);
+      // The body spells commit_sha in snake_case, so the missing field is named repo_url.
+      expect(causesOf(onlySha)).toEqual(['repo_url']);
     });
 
-    it('answers 400 asking for an offset when a date-time has no zone', async () => {
-      const res = await post({ commitSha: SHA_A, repoUrl: REPO_API, start_time: '2026-01-01T12:00:00' });
+    it('answers 400 naming start_time, as sent, when its offset does not exist', async () => {
+      const res = await post({ commitSha: SHA_A, repoUrl: REPO_API, start_time: '2026-01-01T12:00:00+25:00' });
       expect(res.status).toBe(400);
-      expect(causesOf(res)).toEqual(['startedDate']);
-      expect(res.body.causes[0].message).toContain('offset');
+      expect(causesOf(res)).toEqual(['start_time']);
+      expect(res.body.causes[0].message).toMatch(/^start_time has an invalid time-zone offset/);
     });
 
     it('answers 400 naming finishedDate when it is before startedDate', async () => {

@@ -324,7 +324,7 @@ describe('DORA metrics on request (dora-metrics.md, issue 8)', () => {
 
   it.each([
     ['from', 'from=last-week'],
-    ['to', 'to=2026-03-16T00:00:00'],
+    ['to', 'to=2026-03-16T00:00:00%2B25:00'],
     ['benchmark', 'benchmark=2019'],
     ['to', 'from=2026-03-16&to=2026-03-02'],
   ])('answers 400 in the envelope naming %s (%s)', async (field, query) => {

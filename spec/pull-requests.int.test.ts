@@ -51,7 +51,11 @@ describe('pull requests (contract §7)', () => {
       success: true,
       message: 'success',
       causes: null,
-      data: { pullRequestId: `webhook:${cid}:42` },
+      data: {
+        pullRequestId: `webhook:${cid}:42`,
+        dates: { createdDate: '2026-03-01T10:00:00.000Z', mergedDate: '2026-03-02T08:00:00.000Z' },
+        warnings: [],
+      },
     });
     expect(await stored(`webhook:${cid}:42`)).toMatchObject({
       baseRepoId: `webhook:${cid}`,
@@ -116,7 +120,7 @@ describe('pull requests (contract §7)', () => {
     ['pullRequestKey', { pullRequestKey: 4.5 }],
     ['pullRequestKey', { pullRequestKey: 'forty-two' }],
     ['status', { status: 'DRAFT' }],
-    ['mergedDate', { mergedDate: '2026-03-02T08:00:00' }],
+    ['mergedDate', { mergedDate: '2026-03-02T08:00:00+24:00' }],
     ['mergeCommitSha', { mergeCommitSha: 'c'.repeat(41) }],
     ['authorName', { authorName: 'x'.repeat(101) }],
     ['headRepoId', { headRepoId: 'x'.repeat(192) }],

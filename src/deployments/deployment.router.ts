@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { PluginContext } from '../context';
 import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
+import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { DeploymentDto } from './deployment.dto';
 
@@ -21,7 +22,7 @@ export function createDeploymentRouter(context: PluginContext): Router {
       const receivedAt = new Date();
       const body = await validateBody(DeploymentDto, req.body);
       const recorded = await context.services.deployments.record(connectionOf(res).id, body, receivedAt);
-      res.status(200).json(successEnvelope(recorded));
+      res.status(200).json(successEnvelope({ ...recorded, ...datesRead(req.body, body, receivedAt) }));
     },
   );
   return router;

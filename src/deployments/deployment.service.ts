@@ -64,12 +64,17 @@ function commitsOf(dto: DeploymentDto): SentCommit[] {
     const { commitSha, repoUrl, refName, commitMsg, repoId } = dto;
     return [{ path: '', commit: { commitSha, repoUrl, refName, commitMsg, repoId } }];
   }
+  // One cause per missing field, each saying what to send; the other form is offered once.
   const causes: FieldCause[] = [];
-  const either = 'the seed form needs commitSha and repoUrl; the v1.0 form lists deploymentCommits';
-  if (dto.commitSha === undefined) causes.push({ field: 'commitSha', message: `commitSha is required (${either})` });
-  if (dto.repoUrl === undefined) causes.push({ field: 'repoUrl', message: `repoUrl is required (${either})` });
-  if (dto.commitSha === undefined && dto.repoUrl === undefined) {
-    causes.push({ field: 'deploymentCommits', message: `deploymentCommits must list at least one commit (${either})` });
+  if (dto.commitSha === undefined) {
+    causes.push({
+      field: 'commitSha',
+      message:
+        'commitSha is required: the sha of the commit deployed (to send several commits or repos, list them in deploymentCommits instead)',
+    });
+  }
+  if (dto.repoUrl === undefined) {
+    causes.push({ field: 'repoUrl', message: 'repoUrl is required: the URL of the repository of commitSha' });
   }
   throw new InputError(summarizeCauses(causes), causes);
 }

@@ -1,13 +1,28 @@
 /**
- * Date parsing as DevLake senders use it (contract §3). Returns a Date, or a reason the value
- * is not a date that the caller can show next to the field.
+ * The one reader of dates in request bodies; the rules are written out for senders in
+ * docs/payloads.md ("Dates"). Returns a Date, or a reason the value is not a date that the
+ * caller can show next to the field.
+ *
+ * - A date-time with `Z` or an offset (`+08:00`, `+0800`, `+08`) is that instant.
+ * - A date-time without an offset is UTC, whether date and time are separated by `T` or a space
+ *   (`2020-01-01T12:00:00` = `2020-01-01 12:00:00` = `2020-01-01T12:00:00Z`); a date alone is
+ *   midnight UTC.
+ * - Fractions of a second may follow a `.` or a `,` (ISO 8601 allows both); milliseconds are
+ *   kept, finer digits dropped.
+ * - An epoch number (JSON number, or a string of digits) is read by its magnitude: below
+ *   100 000 000 000 it is seconds (what `date +%s` prints; that many seconds is the year 5138),
+ *   otherwise milliseconds (what `Date.now()` gives; that many milliseconds is March 1973).
  */
 export type ParsedDate = { ok: true; date: Date } | { ok: false; reason: string };
 
-const ZONED = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
-const UTC_SPACE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+/** Date, time, optional fraction after `.` or `,`, optional zone (absent = UTC). */
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const ZONELESS_T = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+const EPOCH_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** Epoch numbers below this are seconds, from it on milliseconds (see the rules above). */
+export const EPOCH_MILLISECONDS_FROM = 100_000_000_000;
 
 const EXAMPLE = 'e.g. 2020-01-01T12:00:00+00:00';
 
@@ -19,7 +34,7 @@ function build(parts: string[], offsetMinutes: number): ParsedDate {
   const h = Number(hour);
   const mi = Number(minute);
   const s = Number(second);
-  const ms = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) {
     return { ok: false, reason: `is not a valid date-time (${EXAMPLE})` };
   }
@@ -50,33 +65,51 @@ export function parseWebhookDate(value: unknown): ParsedDate {
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? { ok: false, reason: 'is not a valid date' } : { ok: true, date: value };
   }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { ok: false, reason: 'is not a finite number of epoch milliseconds' };
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1000 || date.getUTCFullYear() > 9999) {
-      return { ok: false, reason: 'as epoch milliseconds is outside the years 1000-9999' };
-    }
-    return { ok: true, date };
-  }
+  if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string') {
-    return { ok: false, reason: `must be a date-time string (${EXAMPLE}) or epoch milliseconds` };
+    return { ok: false, reason: `must be a date-time string (${EXAMPLE}) or an epoch number` };
   }
   const text = value.trim();
-  let m = ZONED.exec(text);
+  if (EPOCH_TEXT.test(text)) return fromEpoch(Number(text));
+  let m = DATE_TIME.exec(text);
   if (m) {
-    const offset = offsetOf(m[8]);
+    const offset = m[8] === undefined ? 0 : offsetOf(m[8]);
     if (offset === undefined) return { ok: false, reason: `has an invalid time-zone offset (${EXAMPLE})` };
     return build(m.slice(1, 8), offset);
   }
-  m = UTC_SPACE.exec(text);
-  if (m) return build(m.slice(1, 8), 0);
   m = DATE_ONLY.exec(text);
   if (m) return build(m.slice(1, 4), 0);
-  if (ZONELESS_T.test(text)) {
-    return {
-      ok: false,
-      reason: `has no time-zone offset; add Z or an offset such as +00:00 (${EXAMPLE}) so the time is not guessed`,
-    };
-  }
   return { ok: false, reason: `is not a date-time this webhook understands (${EXAMPLE})` };
+}
+
+/** Seconds or milliseconds since 1970-01-01 UTC, told apart by magnitude. */
+function fromEpoch(value: number): ParsedDate {
+  if (!Number.isFinite(value)) return { ok: false, reason: 'is not a finite epoch number' };
+  const ms = Math.abs(value) < EPOCH_MILLISECONDS_FROM ? value * 1000 : value;
+  const date = new Date(Math.trunc(ms));
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1000 || date.getUTCFullYear() > 9999) {
+    return { ok: false, reason: 'as an epoch number is outside the years 1000-9999' };
+  }
+  return { ok: true, date };
+}
+
+/** Dates before this are most likely a misread or a placeholder: the answer warns about them. */
+export const EARLIEST_PLAUSIBLE = new Date(Date.UTC(2000, 0, 1));
+/** How far past the time of arrival a date may lie before the answer warns (clock skew). */
+export const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Why a date that was read fine still looks wrong, or undefined: before 2000, or more than a
+ * day after the request arrived. The date is stored as read either way; the warning is there
+ * so that a sender sees a misread (seconds sent as milliseconds, a local time sent as UTC) at
+ * once.
+ */
+export function dateWarning(date: Date, receivedAt: Date): string | undefined {
+  if (date < EARLIEST_PLAUSIBLE) {
+    return `was read as ${date.toISOString()}, before 2000: check the value (epoch numbers are seconds below 100000000000, milliseconds from there on)`;
+  }
+  if (date.getTime() - receivedAt.getTime() > FUTURE_TOLERANCE_MS) {
+    return `was read as ${date.toISOString()}, more than a day after this request arrived: check the value and its time-zone offset`;
+  }
+  return undefined;
 }

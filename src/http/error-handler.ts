@@ -14,6 +14,8 @@ import {
 } from './errors';
 import { classifyDatabaseError, loggableError } from '../db/database-errors';
 import { answeredByDeadline } from './database-deadline';
+import { causesInSenderWords } from './sender-names';
+import { summarizeCauses } from './validate-body';
 
 /** Status for each typed error; the only place where errors meet HTTP (house style §6). */
 function statusOf(error: WebhookError): number {
@@ -85,6 +87,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status >= 500) {
       logger.warn({ err: loggableError(error), method: req.method, path: req.path }, typed.message);
     }
-    res.status(status).json(errorEnvelope(status, typed.message, typed.causes));
+    let { message, causes } = typed;
+    if (typed instanceof InputError && causes) {
+      // Causes name fields as the sender wrote them (`start_time`, not `startedDate`).
+      const named = causesInSenderWords(req.body, causes);
+      if (message === summarizeCauses(causes)) message = summarizeCauses(named);
+      causes = named;
+    }
+    res.status(status).json(errorEnvelope(status, message, causes));
   };
 }

@@ -34,6 +34,8 @@ export interface FieldInfo {
   property: string;
   /** For arrays of objects: the DTO of each element. */
   nested?: () => Ctor;
+  /** A date field: the answer reports how it was read. */
+  date?: boolean;
 }
 
 export interface FieldRegistry {
@@ -54,14 +56,14 @@ export function fieldRegistryOf(target: Ctor): FieldRegistry | undefined {
   return registries.get(target);
 }
 
-function register(target: object, property: string, aliases: string[] = [], nested?: () => Ctor): void {
+function register(target: object, property: string, aliases: string[] = [], nested?: () => Ctor, date?: boolean): void {
   const ctor = target.constructor;
   let registry = registries.get(ctor);
   if (!registry) {
     registry = { byKey: new Map(), aliases: new Map() };
     registries.set(ctor, registry);
   }
-  const info: FieldInfo = { property, nested };
+  const info: FieldInfo = { property, nested, date };
   registry.byKey.set(keyForm(property), info);
   for (const alias of aliases) registry.aliases.set(keyForm(alias), info);
 }
@@ -78,8 +80,8 @@ function compose(...decorators: PropertyDecorator[]): PropertyDecorator {
   };
 }
 
-function registered(options: CommonOptions, nested?: () => Ctor): PropertyDecorator {
-  return (target, key) => register(target, String(key), options.aliases, nested);
+function registered(options: CommonOptions, nested?: () => Ctor, date?: boolean): PropertyDecorator {
+  return (target, key) => register(target, String(key), options.aliases, nested, date);
 }
 
 function presence(required: boolean | undefined): PropertyDecorator[] {
@@ -203,10 +205,10 @@ export function BooleanField(options: CommonOptions = {}): PropertyDecorator {
   );
 }
 
-/** A date as contract §3 lists the forms; becomes a `Date`. */
+/** A date in any form docs/payloads.md lists ("Dates"); becomes a `Date`. */
 export function DateField(options: CommonOptions = {}): PropertyDecorator {
   return compose(
-    registered(options),
+    registered(options, undefined, true),
     Transform(({ value }) => {
       if (value === null || value === undefined || value === '') return undefined;
       const parsed = parseWebhookDate(value);

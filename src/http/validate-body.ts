@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { InputError, type FieldCause } from './errors';
 import { fieldRegistryOf, keyForm } from './fields';
+import { rememberDto } from './sender-names';
 
 type DtoClass<T> = new () => T;
 
@@ -10,7 +11,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Maps every key of `body` to the DTO's own property names (contract §3): keys match without
+ * Maps every key of `body` to the DTO's own property names (docs/payloads.md, "Field names"): keys match without
  * regard to case or underscores (`commit_sha`, `CommitSha`, `COMMITSHA` are `commitSha`), the
  * older names listed as aliases map to their field (`start_time` → `startedDate`), and keys the
  * DTO does not know are dropped, since senders add their own. When both a field's own name and
@@ -64,9 +65,16 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return causes;
 }
 
-/** Turns causes into the one-line message of the envelope. */
+/**
+ * Turns causes into the one-line message of the envelope. A message that starts with the
+ * field's own name is shown after the full path once (`deploymentCommits[1].commitSha is
+ * required`), not as `path: name is required`.
+ */
 export function summarizeCauses(causes: FieldCause[]): string {
-  const shown = causes.slice(0, 5).map((cause) => `${cause.field}: ${cause.message}`);
+  const shown = causes.slice(0, 5).map(({ field, message }) => {
+    const name = /([^.[\]]+)$/.exec(field)?.[1] ?? field;
+    return message.startsWith(`${name} `) ? `${field}${message.slice(name.length)}` : `${field}: ${message}`;
+  });
   const more = causes.length > 5 ? ` (and ${causes.length - 5} more)` : '';
   return `invalid request: ${shown.join('; ')}${more}`;
 }
@@ -119,10 +127,11 @@ function takeMisshapen(
 }
 
 /**
- * The one validation step of every route (house style §5): normalise keys, build the DTO with
+ * The one validation step of every route: normalise keys, build the DTO with
  * DevLake's weak typing, validate, and throw an InputError that names every bad field.
  */
 export async function validateBody<T extends object>(dto: DtoClass<T>, body: unknown): Promise<T> {
+  rememberDto(body, dto);
   const plain = isPlainObject(body) ? normalizeKeys(body, dto) : {};
   const misshapen = takeMisshapen(plain, dto);
   const instance = plainToInstance(dto, plain, { exposeUnsetFields: false });

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { PluginContext } from '../context';
 import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
+import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { CloseIssueDto, IssueDto } from './issue.dto';
 
@@ -18,8 +19,10 @@ export function createIssueRouter(context: PluginContext): Router {
   const ingestion = [resolveConnection, guards.ingestion, ...readBody];
 
   router.post('/issues', ...ingestion, async (req, res) => {
+    const receivedAt = new Date();
     const body = await validateBody(IssueDto, req.body);
-    res.json(successEnvelope(await services.issues.save(connectionOf(res), body)));
+    const saved = await services.issues.save(connectionOf(res), body);
+    res.json(successEnvelope({ ...saved, ...datesRead(req.body, body, receivedAt) }));
   });
 
   router.post('/issue/close', ...ingestion, async (req, res) => {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { PluginContext } from '../context';
 import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
+import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { PullRequestDto } from './pull-request.dto';
 
@@ -11,8 +12,10 @@ export function createPullRequestRouter(context: PluginContext): Router {
   const router = Router({ mergeParams: true });
 
   router.post('/pull_requests', resolveConnection, guards.ingestion, ...readBody, async (req, res) => {
+    const receivedAt = new Date();
     const body = await validateBody(PullRequestDto, req.body);
-    res.json(successEnvelope(await services.pullRequests.save(connectionOf(res), body)));
+    const saved = await services.pullRequests.save(connectionOf(res), body);
+    res.json(successEnvelope({ ...saved, ...datesRead(req.body, body, receivedAt) }));
   });
 
   return router;
