@@ -28,7 +28,7 @@ async function runInShell(command: string): Promise<{ status: string; body: { su
   return { status, body: JSON.parse(lines.join('\n') || 'null') };
 }
 
-describe('admin page in a real browser (issue 7)', () => {
+describe('admin page in a real browser', () => {
   let server: TestServer;
   let http: Server;
   let origin: string;
@@ -82,7 +82,7 @@ describe('admin page in a real browser (issue 7)', () => {
 
   it('creates a webhook by name and shows its key once, with a warning and copyable commands', async () => {
     await page.getByLabel('Name', { exact: true }).fill(NAME);
-    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.locator('#key-once').waitFor();
     expect(await page.locator('#key-once').textContent()).toContain('will not be shown again');
     firstKey = await page.getByLabel('API key').inputValue();
@@ -154,9 +154,83 @@ describe('admin page in a real browser (issue 7)', () => {
     await shot('03-what-arrived');
   });
 
+  it('names the two deployment commands by what they send: one commit, or several commits or repos', async () => {
+    await rowOf(NAME)
+      .getByRole('button', { name: `Commands for ${NAME}` })
+      .click();
+    const caption = (id: string) => page.locator(`[data-command="${id}"] figcaption`).textContent();
+    expect(await caption('deployment-seed')).toContain('Deployment of one commit');
+    expect(await caption('deployment-v1')).toContain('Deployment of several commits or repos');
+    const panel = (await page.locator('#key-panel').textContent()) ?? '';
+    expect(panel).not.toMatch(/v0\.14|v1\.0|seed/);
+    await page.locator('#key-close').click();
+  });
+
+  it('shows each deployment as a person knows it: repo, short sha and ref, environment, result', async () => {
+    const deployments = page.locator('#arrived-deployments tbody tr');
+    const texts = await deployments.allTextContents();
+    // The v1.0 command deploys commit 015e3d3 of apache/incubator-devlake on main.
+    expect(texts.some((t) => /apache\/incubator-devlake 015e3d3 on main/.test(t))).toBe(true);
+    expect(texts.every((t) => t.includes('PRODUCTION') && t.includes('SUCCESS'))).toBe(true);
+    const header = await page.locator('#arrived-deployments thead').textContent();
+    expect(header).toContain('What was deployed');
+    const shaTitle = await deployments.first().locator('[data-commit-sha]').first().getAttribute('title');
+    expect(shaTitle).toContain('015e3d3b480e417aede5a1293bd61de9b0fd051d');
+  });
+
+  it('tells open incidents from resolved ones, and says the DORA card counts only resolved ones', async () => {
+    const incident = page.locator('#arrived-issues tbody tr[data-issue-key="INC-1"]');
+    expect(await incident.locator('[data-incident-state]').getAttribute('data-incident-state')).toBe('open');
+    expect(await incident.textContent()).toContain('Checkout is down');
+    expect(await page.locator('#detail-summary').textContent()).toContain('1 incident (1 open, 0 resolved)');
+    const recovery = page.locator('#dora [data-metric="recoveryTime"]');
+    await recovery.locator('.open-incidents').waitFor();
+    expect(await recovery.textContent()).toContain('resolved incidents: 0');
+    expect(await recovery.locator('.open-incidents').textContent()).toContain('1 open incident not counted yet');
+
+    const closed = await server.request
+      .post(`/api/plugins/webhook/connections/${connectionId}/issue/INC-1/close`)
+      .send({});
+    expect(closed.status).toBe(200);
+    await page.locator('#detail-refresh').click();
+    await incident.locator('[data-incident-state="resolved"]').waitFor();
+    expect(await page.locator('#detail-summary').textContent()).toContain('1 incident (0 open, 1 resolved)');
+    expect(await recovery.locator('.open-incidents').count()).toBe(0);
+  });
+
+  it("labels the weekly chart's axes", async () => {
+    const chart = page.locator('#dora svg.chart');
+    const titles = await chart.locator('.axis-title').allTextContents();
+    expect(titles).toEqual(['count per week', 'week starting (month-day)']);
+    expect(await chart.locator('line.axis').count()).toBe(2);
+    await page.locator('#dora').scrollIntoViewIfNeeded();
+    await shot('03b-incidents-and-chart');
+  });
+
+  it('keeps Delete apart from the harmless actions, in red', async () => {
+    const row = rowOf(NAME);
+    const remove = row.getByRole('button', { name: `Delete ${NAME}` });
+    expect(await remove.evaluate((node) => node.parentElement?.className)).toBe('danger-zone');
+    expect(await remove.evaluate((node) => getComputedStyle(node).color)).toBe('rgb(179, 38, 30)');
+    // A gap and a rule between the last harmless action and Delete.
+    const zone = await remove.evaluate((node) => {
+      const style = getComputedStyle(node.parentElement as Element);
+      return { gap: parseFloat(style.marginLeft) + parseFloat(style.paddingLeft), rule: style.borderLeftStyle };
+    });
+    expect(zone.gap).toBeGreaterThanOrEqual(16);
+    expect(zone.rule).toBe('solid');
+  });
+
+  it('has a favicon', async () => {
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    const icon = await page.request.get(new URL(href ?? '', page.url()).toString());
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toContain('image/svg+xml');
+  });
+
   it('shows a duplicate name as an error next to the name field', async () => {
     await page.getByLabel('Name', { exact: true }).fill(NAME);
-    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
     const error = page.locator('#new-name-error');
     await error.filter({ hasText: 'already used' }).waitFor();
     expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
@@ -167,7 +241,7 @@ describe('admin page in a real browser (issue 7)', () => {
 
   it('renames a webhook, and refuses a taken name next to the field', async () => {
     await page.getByLabel('Name', { exact: true }).fill('other-team');
-    await page.getByRole('button', { name: 'Generate POST URL' }).click();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.locator('#key-once').waitFor();
     await page.locator('#key-close').click();
 
@@ -226,6 +300,20 @@ describe('admin page in a real browser (issue 7)', () => {
     expect(await page.locator('#detail').isHidden()).toBe(true);
   });
 
+  it('lists five webhooks on a phone in a compact page', async () => {
+    for (const name of ['team-a', 'team-b', 'team-c', 'team-d']) await createConnection(server, name);
+    await page.goto(`${origin}/`);
+    await rowOf('team-d').waitFor();
+    expect(await page.locator('#connections tbody tr').count()).toBe(5);
+    await page.setViewportSize(PHONE);
+    const list = await page.locator('#connections').boundingBox();
+    // Each webhook is a short card: name, project, last data, the three counts on one line, actions.
+    expect(list!.height / 5).toBeLessThan(300);
+    expect(await page.locator('#connections tbody td.wide-only').first().isVisible()).toBe(false);
+    await page.setViewportSize(LAPTOP);
+    await shot('09-five-webhooks');
+  });
+
   it('reaches every control of the create form from the keyboard', async () => {
     await page.goto(`${origin}/`);
     await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
@@ -234,10 +322,10 @@ describe('admin page in a real browser (issue 7)', () => {
       await page.keyboard.press('Tab');
       reached.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || ''));
     }
-    expect(reached).toEqual(expect.arrayContaining(['new-name', 'Generate POST URL']));
+    expect(reached).toEqual(expect.arrayContaining(['new-name', 'Create webhook']));
   });
 
-  describe('projects (issue 8)', () => {
+  describe('projects', () => {
     const HOOK = 'payments-ci';
     const PROJECT = 'Payments';
     let hook: { id: number; key: string };

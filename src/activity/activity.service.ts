@@ -3,7 +3,7 @@ import type { ApiKeyService } from '../auth/api-key.service';
 import { connectionKeyFields, type IssuedKey } from '../auth/api-key.service';
 import type { WebhookConnection } from '../connections/connection.entity';
 import type { ConnectionService } from '../connections/connection.service';
-import { CicdDeployment } from '../deployments/deployment.entity';
+import { CicdDeployment, CicdDeploymentCommit } from '../deployments/deployment.entity';
 import { Incident, Issue } from '../issues/issue.entity';
 import { scopeIdOf } from '../projects/project.service';
 
@@ -33,7 +33,17 @@ export interface ArrivedDeployment {
   name: string | null;
   environment: string | null;
   result: string | null;
+  displayTitle: string | null;
+  startedDate: Date | null;
   finishedDate: Date | null;
+  /** What was deployed, as a person recognises it: each commit's repo, sha and ref. */
+  commits: ArrivedCommit[];
+}
+
+export interface ArrivedCommit {
+  repoUrl: string | null;
+  commitSha: string;
+  refName: string | null;
 }
 
 export interface ArrivedIssue {
@@ -50,6 +60,8 @@ export interface ArrivedIssue {
 export interface ConnectionActivity extends ConnectionCounts {
   connectionId: number;
   deployments: number;
+  /** Incidents with a resolution date: the only ones a recovery time can be measured for. */
+  resolvedIncidents: number;
   latestDeployments: ArrivedDeployment[];
   latestIssues: ArrivedIssue[];
 }
@@ -175,16 +187,37 @@ export class ActivityService {
         .getMany();
       for (const row of rows) incidentIds.add(row.id);
     }
+    const commitsOf = new Map<string, ArrivedCommit[]>();
+    if (deployments.length > 0) {
+      const rows = await this.dataSource
+        .getRepository(CicdDeploymentCommit)
+        .createQueryBuilder('c')
+        .where('c.cicd_deployment_id IN (:...ids)', { ids: deployments.map((d) => d.id) })
+        .select(['c.cicdDeploymentId', 'c.repoUrl', 'c.commitSha', 'c.refName'])
+        .orderBy('c.repo_url')
+        .addOrderBy('c.commit_sha')
+        .getMany();
+      for (const row of rows) {
+        const list = commitsOf.get(row.cicdDeploymentId ?? '') ?? [];
+        list.push({ repoUrl: row.repoUrl ?? null, commitSha: row.commitSha, refName: row.refName || null });
+        commitsOf.set(row.cicdDeploymentId ?? '', list);
+      }
+    }
+    const resolvedIncidents = await this.incidentsOf(cid).andWhere('n.resolution_date IS NOT NULL').getCount();
     return {
       connectionId: cid,
       ...(await this.counts(cid)),
+      resolvedIncidents,
       latestDeployments: deployments.map((d) => ({
         id: callerId(d.id, cid),
         receivedAt: d.updatedAt,
         name: d.name,
         environment: d.environment,
         result: d.result,
+        displayTitle: d.displayTitle || null,
+        startedDate: d.startedDate,
         finishedDate: d.finishedDate,
+        commits: commitsOf.get(d.id) ?? [],
       })),
       latestIssues: issues.map((i) => ({
         issueKey: i.issueKey ?? callerId(i.id, cid),

@@ -17,6 +17,8 @@ const state = {
   projects: [],
   projectOf: new Map(),
   selectedProject: null,
+  // Incidents of the selected webhook without a resolution date (the DORA card leaves them out).
+  openIncidents: 0,
 };
 
 // ---------------------------------------------------------------- API
@@ -102,6 +104,38 @@ function timeCell(value) {
   return cell;
 }
 
+/** A repository URL (https or `git@host:owner/repo.git`) → `owner/repo`: the part a person recognises. */
+export function shortRepo(url) {
+  if (!url) return '';
+  const text = String(url)
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
+  const match = /[/:]([^/:]+\/[^/:]+)$/.exec(text);
+  return match ? match[1] : text;
+}
+
+/** Each deployed commit as repo, short sha and ref, one per line; the full sha on hover. */
+function commitsCell(commits) {
+  const cell = el('td', { 'data-label': 'What was deployed', class: 'commits' });
+  if (commits.length === 0) {
+    cell.textContent = '—';
+    return cell;
+  }
+  for (const commit of commits) {
+    cell.append(
+      el(
+        'span',
+        { class: 'commit', 'data-commit-sha': commit.commitSha, title: `${commit.repoUrl || ''} ${commit.commitSha}` },
+        el('span', { class: 'repo', text: shortRepo(commit.repoUrl) }),
+        ' ',
+        el('code', { class: 'sha', text: String(commit.commitSha).slice(0, 7) }),
+        commit.refName ? el('span', { class: 'ref', text: ` on ${commit.refName}` }) : null,
+      ),
+    );
+  }
+  return cell;
+}
+
 function say(message, kind = 'info') {
   const status = $('status');
   status.textContent = message;
@@ -165,7 +199,7 @@ function shellQuote(text) {
   return `'${String(text).replace(/'/g, `'\\''`)}'`;
 }
 
-/** The commands shown after "Generate POST URL": each works pasted into a shell as it is. */
+/** The commands shown after "Create webhook": each works pasted into a shell as it is. */
 export function buildCommands(origin, postBase, connectionId, key) {
   const base = `${origin}${postBase}/connections/${connectionId}`;
   const auth = key ? `-H ${shellQuote(`Authorization: Bearer ${key}`)}` : '-H "Authorization: Bearer $WEBHOOK_KEY"';
@@ -181,7 +215,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
   return [
     {
       id: 'deployment-seed',
-      title: 'Deployment (the documented v0.14 form)',
+      title: 'Deployment of one commit',
       command: post('/deployments', {
         commit_sha: sha,
         repo_url: repo,
@@ -192,7 +226,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
     },
     {
       id: 'deployment-v1',
-      title: 'Deployment (v1.0 form, several commits possible)',
+      title: 'Deployment of several commits or repos',
       command: post('/deployments', {
         id: `deploy-${Math.floor(now.getTime() / 1000)}`,
         displayTitle: 'Release from my pipeline',
@@ -239,7 +273,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
 
 function showKeyPanel(connection, key) {
   const panel = $('key-panel');
-  $('key-title').textContent = `POST URLs for “${connection.name}” (id ${connection.id})`;
+  $('key-title').textContent = `Commands for “${connection.name}” (id ${connection.id})`;
   $('key-once').hidden = !key;
   $('key-env-hint').hidden = Boolean(key);
   $('key-value').value = key || '';
@@ -297,21 +331,26 @@ function renderList() {
       'tr',
       { 'data-connection-id': c.id, class: c.id === state.selectedId ? 'selected' : undefined },
       el('th', { scope: 'row', 'data-label': 'Name', text: c.name }),
-      el('td', { 'data-label': 'ID', text: String(c.id) }),
+      el('td', { 'data-label': 'ID', class: 'wide-only', text: String(c.id) }),
       el('td', { 'data-label': 'Project', 'data-field': 'project', text: state.projectOf.get(c.id) || '—' }),
-      el('td', { 'data-label': 'Created', text: formatTime(c.createdAt) }),
+      el('td', { 'data-label': 'Created', class: 'wide-only', text: formatTime(c.createdAt) }),
       el('td', { 'data-label': 'Last data received', 'data-field': 'last', text: last }),
-      el('td', { 'data-label': 'Deployments', 'data-field': 'deployments', text: String(c.deployments) }),
-      el('td', { 'data-label': 'Issues', 'data-field': 'issues', text: String(c.issues) }),
-      el('td', { 'data-label': 'Incidents', 'data-field': 'incidents', text: String(c.incidents) }),
+      el('td', { 'data-label': 'Deployments', class: 'count', 'data-field': 'deployments', text: String(c.deployments) }),
+      el('td', { 'data-label': 'Issues', class: 'count', 'data-field': 'issues', text: String(c.issues) }),
+      el('td', { 'data-label': 'Incidents', class: 'count', 'data-field': 'incidents', text: String(c.incidents) }),
       el(
         'td',
         { class: 'actions', 'data-label': 'Actions' },
         actionButton('What arrived', `What arrived at ${c.name}`, () => select(c.id)),
-        actionButton('POST URLs', `POST URLs of ${c.name}`, () => showKeyPanel(c, null)),
+        actionButton('Commands', `Commands for ${c.name}`, () => showKeyPanel(c, null)),
         actionButton('Rename', `Rename ${c.name}`, () => openRename(c)),
         actionButton('Rotate key', `Rotate the key of ${c.name}`, () => confirmRotate(c)),
-        actionButton('Delete', `Delete ${c.name}`, () => confirmDelete(c)),
+        // Apart from the harmless actions, and red: it cannot be undone.
+        el(
+          'span',
+          { class: 'danger-zone' },
+          el('button', { type: 'button', class: 'danger-outline', 'aria-label': `Delete ${c.name}`, onclick: () => confirmDelete(c) }, 'Delete'),
+        ),
       ),
     );
     tbody.append(row);
@@ -368,10 +407,14 @@ async function loadDetail() {
   }
   if (state.selectedId !== id) return;
   $('detail-title').textContent = `What arrived at “${connection ? connection.name : id}”`;
+  const resolved = activity.resolvedIncidents ?? 0;
   $('detail-summary').textContent =
     `${count(activity.deployments, 'deployment')}, ${count(activity.issues, 'issue')} (incidents included), ` +
-    `${count(activity.incidents, 'incident')}. Last data received: ` +
+    `${count(activity.incidents, 'incident')}` +
+    (activity.incidents ? ` (${activity.incidents - resolved} open, ${resolved} resolved)` : '') +
+    '. Last data received: ' +
     (activity.lastDataAt ? `${formatTime(activity.lastDataAt)} (${ago(activity.lastDataAt)}).` : 'nothing yet.');
+  state.openIncidents = activity.incidents - resolved;
 
   const deployments = $('arrived-deployments').querySelector('tbody');
   deployments.replaceChildren(
@@ -380,10 +423,15 @@ async function loadDetail() {
         'tr',
         { 'data-deployment-id': d.id },
         timeCell(d.receivedAt),
-        el('td', { 'data-label': 'ID', text: d.id }),
+        commitsCell(d.commits || []),
         el('td', { 'data-label': 'Environment', text: d.environment || '—' }),
         el('td', { 'data-label': 'Result', text: d.result || '—', class: `result ${String(d.result).toLowerCase()}` }),
-        el('td', { 'data-label': 'Name', text: d.name || '' }),
+        el(
+          'td',
+          { 'data-label': 'Deployment' },
+          d.displayTitle ? el('span', { class: 'title', text: d.displayTitle }) : null,
+          el('span', { class: 'muted id', text: `id ${d.id}` }),
+        ),
       ),
     ),
   );
@@ -397,10 +445,21 @@ async function loadDetail() {
         'tr',
         { 'data-issue-key': i.issueKey },
         timeCell(i.receivedAt),
-        el('td', { 'data-label': 'Key', text: i.issueKey }),
-        el('td', { 'data-label': 'Type', text: i.incident ? 'INCIDENT' : i.type || '—' }),
-        el('td', { 'data-label': 'Status', text: i.status || '—' }),
+        el('td', { 'data-label': 'Key', class: 'key', text: i.issueKey }),
         el('td', { 'data-label': 'Title', text: i.title || '' }),
+        el('td', { 'data-label': 'Type', text: i.incident ? 'INCIDENT' : i.type || '—' }),
+        el(
+          'td',
+          { 'data-label': 'Status' },
+          i.status || '—',
+          i.incident
+            ? el('span', {
+                class: `badge ${i.resolutionDate ? 'resolved' : 'open'}`,
+                'data-incident-state': i.resolutionDate ? 'resolved' : 'open',
+                text: i.resolutionDate ? `resolved ${formatTime(i.resolutionDate)}` : 'open: not resolved yet',
+              })
+            : null,
+        ),
       ),
     ),
   );
@@ -429,6 +488,9 @@ const METRICS = [
   ['recoveryTime', 'Failed deployment recovery time'],
 ];
 
+/** Field names as a newcomer reads them; recovery time counts resolved incidents only. */
+const FIELD_WORDS = { incidents: 'resolved incidents' };
+
 function describeMetric(metric) {
   if (metric === null || metric === undefined) return 'no data';
   if (typeof metric !== 'object') return String(metric);
@@ -436,7 +498,8 @@ function describeMetric(metric) {
   for (const [name, value] of Object.entries(metric)) {
     if (name === 'level' || value === null || typeof value === 'object') continue;
     const shown = typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(2) : String(value);
-    parts.push(`${name.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${shown}`);
+    const words = FIELD_WORDS[name] || name.replace(/([A-Z])/g, ' $1').toLowerCase();
+    parts.push(`${words}: ${shown}`);
     if (parts.length === 3) break;
   }
   return parts.join(' · ') || 'no data';
@@ -453,31 +516,47 @@ function svg(tag, attributes, text) {
 
 function weeklyChart(weekly) {
   const width = 600;
-  const height = 160;
-  const pad = 24;
+  const height = 190;
+  // Room on the left for the count axis and its title, below for the dates and theirs.
+  const left = 44;
+  const bottom = 40;
+  const top = 10;
   const max = Math.max(1, ...weekly.map((w) => Math.max(w.deployments || 0, w.incidents || 0)));
-  const slot = (width - pad) / Math.max(1, weekly.length);
+  const slot = (width - left) / Math.max(1, weekly.length);
   const bar = Math.max(2, slot / 2 - 2);
+  const base = height - bottom;
   const chart = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
     role: 'img',
     'aria-label': `Deployments and incidents per week, ${weekly.length} weeks`,
     class: 'chart',
   });
-  chart.append(svg('line', { x1: pad, y1: height - pad, x2: width, y2: height - pad, class: 'axis' }));
-  chart.append(svg('text', { x: 0, y: 12, class: 'tick' }, String(max)));
+  chart.append(svg('line', { x1: left, y1: base, x2: width, y2: base, class: 'axis' }));
+  chart.append(svg('line', { x1: left, y1: top, x2: left, y2: base, class: 'axis' }));
+  chart.append(svg('text', { x: left - 6, y: top + 8, class: 'tick', 'text-anchor': 'end' }, String(max)));
+  chart.append(svg('text', { x: left - 6, y: base, class: 'tick', 'text-anchor': 'end' }, '0'));
+  chart.append(
+    svg(
+      'text',
+      { x: 12, y: (top + base) / 2, class: 'axis-title', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(top + base) / 2})` },
+      'count per week',
+    ),
+  );
+  chart.append(
+    svg('text', { x: (left + width) / 2, y: height - 4, class: 'axis-title', 'text-anchor': 'middle' }, 'week starting (month-day)'),
+  );
   weekly.forEach((week, index) => {
-    const x = pad + index * slot;
-    const scale = (value) => ((value || 0) / max) * (height - 2 * pad);
+    const x = left + index * slot;
+    const scale = (value) => ((value || 0) / max) * (base - top);
     const dh = scale(week.deployments);
     const ih = scale(week.incidents);
-    const d = svg('rect', { x, y: height - pad - dh, width: bar, height: dh, class: 'bar-deployments' });
+    const d = svg('rect', { x, y: base - dh, width: bar, height: dh, class: 'bar-deployments' });
     d.append(svg('title', {}, `week of ${week.weekStart}: ${week.deployments || 0} deployments`));
-    const i = svg('rect', { x: x + bar + 1, y: height - pad - ih, width: bar, height: ih, class: 'bar-incidents' });
+    const i = svg('rect', { x: x + bar + 1, y: base - ih, width: bar, height: ih, class: 'bar-incidents' });
     i.append(svg('title', {}, `week of ${week.weekStart}: ${week.incidents || 0} incidents`));
     chart.append(d, i);
     if (weekly.length <= 12 || index % Math.ceil(weekly.length / 12) === 0) {
-      chart.append(svg('text', { x, y: height - 6, class: 'tick' }, String(week.weekStart || '').slice(5, 10)));
+      chart.append(svg('text', { x, y: base + 14, class: 'tick' }, String(week.weekStart || '').slice(5, 10)));
     }
   });
   return chart;
@@ -529,7 +608,7 @@ function renderDora(panel, dora) {
               el('span', { class: 'swatch deployments' }),
               ' deployments ',
               el('span', { class: 'swatch incidents' }),
-              ' incidents',
+              ' incidents (opened that week)',
             ),
           ]
         : []),
@@ -544,7 +623,18 @@ async function loadDora(id) {
   } catch {
     dora = null;
   }
-  if (state.selectedId === id) renderDora($('dora'), dora);
+  if (state.selectedId !== id) return;
+  renderDora($('dora'), dora);
+  // The card counts resolved incidents only: say how many open ones it leaves out.
+  const recovery = $('dora').querySelector('[data-metric="recoveryTime"]');
+  if (recovery && state.openIncidents > 0) {
+    recovery.append(
+      el('p', {
+        class: 'help open-incidents',
+        text: `${count(state.openIncidents, 'open incident')} not counted yet: recovery time is measured once an incident is resolved.`,
+      }),
+    );
+  }
 }
 
 // ---------------------------------------------------------------- projects
