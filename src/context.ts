@@ -27,7 +27,7 @@ export interface PluginContext {
   options: ResolvedOptions;
   services: WebhookServices;
   guards: Guards;
-  /** Reads the body as JSON whatever its Content-Type (contract §3). */
+  /** Reads the body as JSON whatever its Content-Type (docs/payloads.md). */
   readBody: RequestHandler[];
   /** Loads the connection named by `:connectionId` or `:connectionName`. */
   resolveConnection: RequestHandler;

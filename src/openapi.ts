@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 /** An OpenAPI 3 document as a plain object. */
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, unknown>> };
 
-/** `openapi.yaml` at the package root: the one source of the API description (house style §8). */
+/** `openapi.yaml` at the package root: the one source of the API description. */
 export const OPENAPI_PATH = path.join(__dirname, '..', 'openapi.yaml');
 
 let cached: OpenApiDocument | undefined;

@@ -8,7 +8,7 @@ export interface BasicCredentials {
   password: string;
 }
 
-/** Rate limits (issue 9). `false` turns them off. */
+/** Rate limits. `false` turns them off. */
 export interface RateLimitOptions {
   /** Window length in milliseconds. Default 60 000. */
   windowMs?: number;
@@ -99,7 +99,7 @@ export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = {
   failedPasswordWindowMs: 900_000,
 };
 
-/** The one defaults merge (house style §9); bad settings fail here, naming the setting. */
+/** The one defaults merge; bad settings fail here, naming the setting. */
 export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
   if (!options || !options.dataSource) {
     throw new ConfigurationError('dataSource', 'the plugin needs the host’s TypeORM DataSource');

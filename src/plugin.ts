@@ -27,7 +27,7 @@ import { PullRequestService } from './pull-requests/pull-request.service';
 import { ingestionRouters } from './routes';
 import { verifyDataSource } from './db/verify-data-source';
 
-/** What `createWebhookPlugin` hands the host (house style §1). */
+/** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
   name: 'webhook';
   /** Add to the host DataSource's `entities` before `initialize()`. */
@@ -143,7 +143,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     routes.use('/connections', createConnectionRouter(context));
     routes.use('/projects', createProjectRouter(context));
 
-    // Ingestion routes exist in three addressing forms (contract §2). The by-name and
+    // Ingestion routes exist in three addressing forms (docs/devlake-compatibility.md §2). The by-name and
     // /connections forms come first; `/:connectionId` resolves per route, so it never
     // captures the admin paths above.
     const ingest = Router({ mergeParams: true });

@@ -75,7 +75,7 @@ function latest(...dates: (Date | null | undefined)[]): Date | null {
   return out;
 }
 
-/** `webhook:5:abc` -> `abc`: the id the caller sent (contract §9 prefixes it). */
+/** `webhook:5:abc` -> `abc`: the id the caller sent (docs/devlake-compatibility.md §9 prefixes it). */
 function callerId(storedId: string, connectionId: number): string {
   const prefix = `${scopeIdOf(connectionId)}:`;
   return storedId.startsWith(prefix) ? storedId.slice(prefix.length) : storedId;
@@ -83,7 +83,7 @@ function callerId(storedId: string, connectionId: number): string {
 
 /**
  * Reads what each connection received, for the admin page. Rows are found the way the
- * ingestion services write them (contract §5, §6): deployments by `cicd_scope_id`, issues by
+ * ingestion services write them (docs/devlake-compatibility.md §5, §6): deployments by `cicd_scope_id`, issues by
  * their board (`board_issues`) or their `webhook:<cid>:` id prefix, incidents by `scope_id`.
  */
 export class ActivityService {

@@ -1,6 +1,6 @@
 import { DateField, NumberField, StringField } from '../http/fields';
 
-/** Body of `POST /api-keys` (DevLake's core route; contract §2). */
+/** Body of `POST /api-keys` (DevLake's core route; docs/devlake-compatibility.md §2). */
 export class ApiKeyDto {
   @StringField({ required: true, max: 255 })
   name!: string;

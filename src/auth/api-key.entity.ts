@@ -2,7 +2,7 @@ import { Column, Entity } from 'typeorm';
 import { bigintAsNumber, DateTime3, Varchar } from '../db/columns';
 
 /**
- * DevLake's `_devlake_api_keys` (contract §8). `api_key` holds only
+ * DevLake's `_devlake_api_keys` (docs/devlake-compatibility.md §8). `api_key` holds only
  * HMAC-SHA256(ENCRYPTION_SECRET, key) in lowercase hex, never the key.
  */
 @Entity({ name: '_devlake_api_keys' })

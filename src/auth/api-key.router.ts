@@ -14,7 +14,7 @@ function apiKeyIdOf(req: Request): number {
 }
 
 /**
- * DevLake's core API-key routes (contract §2), administration routes: list (keys never shown),
+ * DevLake's core API-key routes (docs/devlake-compatibility.md §2), administration routes: list (keys never shown),
  * create and renew (the plaintext shown once), delete. Answers are bare objects, as DevLake's.
  * Mounted at `/api-keys`.
  */

@@ -6,7 +6,7 @@ import { ConflictError, fieldError, NotFoundError } from '../http/errors';
 import { withTransaction } from '../db/transaction';
 import { ApiKey, ApiKeyUsage, WebhookSetting } from './api-key.entity';
 
-/** DevLake's key alphabet and length (contract §8). */
+/** DevLake's key alphabet and length (docs/devlake-compatibility.md §8). */
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const API_KEY_LENGTH = 128;
 export const CONNECTION_KEY_TYPE = 'plugin:webhook';
@@ -30,7 +30,7 @@ export function hashApiKey(secret: string, apiKey: string): string {
   return createHmac('sha256', secret.trim()).update(apiKey).digest('hex');
 }
 
-/** The API-key row of a connection, as DevLake names and scopes it (contract §8). */
+/** The API-key row of a connection, as DevLake names and scopes it (docs/devlake-compatibility.md §8). */
 export function connectionKeyFields(connectionId: number) {
   return {
     name: `webhook-${connectionId}`,
@@ -148,7 +148,7 @@ export class ApiKeyService {
   /**
    * Finds the key record for a presented plaintext key, by its hash (an indexed lookup). A
    * found key is reused for API_KEY_CACHE_MS: the lookup was one of the database round trips of
-   * every POST (issue 10). Renewing or deleting a key through this service forgets it at once;
+   * every POST. Renewing or deleting a key through this service forgets it at once;
    * a change made elsewhere (another instance, an UPDATE by hand) applies this late.
    */
   async findByPlaintext(plaintext: string): Promise<ApiKey | null> {

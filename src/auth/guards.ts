@@ -48,7 +48,7 @@ export interface Guards {
 /**
  * The request path as DevLake matches a key's `allowed_path` against it: the canonical path
  * the router serves (decoded, no query, fragment or trailing slash; see `canonicalPath`), with
- * the `/api` and `/rest` prefixes removed (contract §8). Throws an InputError (400) for a
+ * the `/api` and `/rest` prefixes removed (docs/devlake-compatibility.md §8). Throws an InputError (400) for a
  * request-target whose path is ambiguous.
  */
 export function pathForKeyRule(req: Request): string {
@@ -60,7 +60,7 @@ const compiledRules = new Map<string, RE2JS | null>();
 
 /**
  * A general key's rule, matched against the whole path: DevLake's unanchored match is a hole
- * (contract §9). The rule is a Go (RE2) regular expression, as DevLake issues them (`(?i)`,
+ * (docs/devlake-compatibility.md §9). The rule is a Go (RE2) regular expression, as DevLake issues them (`(?i)`,
  * `[[:digit:]]`...), run by a linear-time engine, so no rule can make a request take longer
  * than the path is long (a backtracking engine spends seconds on `(a+)+$`). A rule that does
  * not compile allows nothing.
@@ -148,7 +148,7 @@ function runHostAuthenticator(host: RequestHandler, req: Request, res: Response)
 
 /**
  * Builds the guards of one router. `requireApiKey` is DevLake's `/rest` form, where only a
- * Bearer key is accepted. Who may do what (issue 5, contract §8):
+ * Bearer key is accepted. Who may do what (docs/devlake-compatibility.md §8):
  * - a connection's key: ingestion into its own connection, in every addressing form; nothing else;
  * - a general key: whatever routes its anchored `allowed_path` rule matches, the admin API included;
  * - Basic (`basicAuth`): everything; the host's `adminAuthenticator`: everything, instead of Basic

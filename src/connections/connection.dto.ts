@@ -1,11 +1,11 @@
 import { StringField } from '../http/fields';
 
-/** Body of `POST /connections` and `PATCH /connections/:id` (contract §2). */
+/** Body of `POST /connections` and `PATCH /connections/:id` (docs/devlake-compatibility.md §2). */
 export class ConnectionDto {
   @StringField({ required: true, max: 100 })
   name!: string;
 
-  /** Links the connection to a DevLake project (issue 8); created when missing. */
+  /** Links the connection to a DevLake project; created when missing. */
   @StringField({ max: 100 })
   projectName?: string;
 }

@@ -1,7 +1,7 @@
 import { Column, Entity } from 'typeorm';
 import { bigintAsNumber, DateTime3 } from '../db/columns';
 
-/** DevLake's `_tool_webhook_connections` (contract §8). A connection's project is read from `project_mapping`. */
+/** DevLake's `_tool_webhook_connections` (docs/devlake-compatibility.md §8). A connection's project is read from `project_mapping`. */
 @Entity({ name: '_tool_webhook_connections' })
 export class WebhookConnection {
   @Column({

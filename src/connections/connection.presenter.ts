@@ -2,7 +2,7 @@ import type { ApiKey } from '../auth/api-key.entity';
 import type { WebhookConnection } from './connection.entity';
 
 /**
- * The endpoint strings DevLake puts in a connection, relative to the `/api` prefix (contract
+ * The endpoint strings DevLake puts in a connection, relative to the `/api` prefix (docs/devlake-compatibility.md
  * §2). Real clients build URLs from them, so they are DevLake's exactly.
  */
 export function connectionEndpoints(id: number) {

@@ -7,7 +7,7 @@ import { presentConnection } from './connection.presenter';
 import { connectionRefOf } from './resolve-connection';
 
 /**
- * The connections admin API (contract §2): DevLake answers these with the bare object, no
+ * The connections admin API (docs/devlake-compatibility.md §2): DevLake answers these with the bare object, no
  * envelope. Mounted at `/connections`.
  */
 export function createConnectionRouter(context: PluginContext): Router {

@@ -38,7 +38,7 @@ export interface ConnectionWithKey {
   apiKey: ApiKey | null;
 }
 
-/** Webhook connections and the API key each one gets (contract §2, §8). */
+/** Webhook connections and the API key each one gets (docs/devlake-compatibility.md §2, §8). */
 export class ConnectionService {
   /** Found connections only: an unknown one is asked again. */
   private readonly cached = new LRUCache<string, WebhookConnection>({ max: 1000, ttl: CONNECTION_CACHE_MS });

@@ -3,7 +3,7 @@ import type { WebhookConnection } from './connection.entity';
 import { parseConnectionId, type ConnectionRef, type ConnectionService } from './connection.service';
 import { InputError } from '../http/errors';
 
-/** The connection a route's path names, from either addressing form (contract §2). */
+/** The connection a route's path names, from either addressing form (docs/devlake-compatibility.md §2). */
 export function connectionRefOf(req: Request): ConnectionRef {
   const params = req.params as Record<string, string | undefined>;
   if (params.connectionName !== undefined) {

@@ -30,7 +30,7 @@ export const VarcharKey = (name: string, length = 255): PropertyDecorator =>
 
 /**
  * DevLake's `common.NoPKModel`: every domain table has these. `created_at` is kept on update
- * and `updated_at` moves (contract §5), which the upserts in each service take care of.
+ * and `updated_at` moves (docs/devlake-compatibility.md §5), which the upserts in each service take care of.
  */
 export abstract class DevLakeCommonColumns {
   @DateTime3('created_at')

@@ -6,8 +6,7 @@ import { Table, TableColumn, TableIndex, type QueryRunner, type TableColumnOptio
  * (`longtext`, `datetime(3)`, `bigint unsigned`, utf8mb4), SQLite gets their closest affinity.
  *
  * Migrations create only what is missing and remember what they created, so that pointing the
- * plugin at an existing DevLake database never alters or drops DevLake's own tables
- * (issue 2, point 4).
+ * plugin at an existing DevLake database never alters or drops DevLake's own tables.
  */
 
 export type ColumnKind = 'varchar' | 'longtext' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';

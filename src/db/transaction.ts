@@ -35,7 +35,7 @@ export async function withTransaction<T>(
     try {
       // READ COMMITTED: the default REPEATABLE READ takes gap locks on the index ranges a
       // DELETE scans, so concurrent deployments with many commits deadlocked past every retry
-      // (seen in issue 9's shutdown test: 15 deployments of 300 commits at once). Each
+      // (seen in the shutdown test: 15 deployments of 300 commits at once). Each
       // transaction writes its own rows by primary key; it needs no protection from phantoms.
       return await dataSource.transaction('READ COMMITTED', work);
     } catch (error) {

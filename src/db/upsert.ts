@@ -79,14 +79,14 @@ function planFor(
 
 /**
  * Inserts rows or, when the primary key exists, overwrites every column except those listed in
- * `keep` (by default `created_at`, so a re-post keeps it and moves `updated_at`, contract §5).
+ * `keep` (by default `created_at`, so a re-post keeps it and moves `updated_at`, docs/devlake-compatibility.md §5).
  * One statement on both databases: `ON DUPLICATE KEY UPDATE` on MySQL, `ON CONFLICT DO UPDATE`
  * on SQLite. Columns a row leaves out are written as NULL (or kept, when listed in `keep`).
  *
  * This is every ingestion request's hot path, so the statement text is built once per table
  * and row count, and values go through TypeORM's own per-column conversion
  * (`preparePersistentValue`: dates, booleans, transformers) rather than a query builder, which
- * parsed and rewrote the SQL on every call (issue 10's profile: a fifth of the server's CPU).
+ * parsed and rewrote the SQL on every call (a profile: a fifth of the server's CPU).
  */
 export async function upsertRows<T extends ObjectLiteral>(
   manager: EntityManager,

@@ -23,7 +23,7 @@ async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
  * Start-up checks that turn silent data corruption into a clear message:
  * - the DataSource is initialised and our migrations have run;
  * - on MySQL, the driver speaks UTC (`timezone: 'Z'`), or every stored time would shift;
- * - no host entity maps one of our tables with another shape (house style §7).
+ * - no host entity maps one of our tables with another shape.
  */
 export async function verifyDataSource(dataSource: DataSource): Promise<void> {
   if (!dataSource.isInitialized) {

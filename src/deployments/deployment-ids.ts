@@ -10,23 +10,23 @@ export function charCount(value: string): number {
   return count;
 }
 
-/** `cicd_deployments.id`: the caller's id under the connection, so connections never collide (contract §9). */
+/** `cicd_deployments.id`: the caller's id under the connection, so connections never collide (docs/devlake-compatibility.md §9). */
 export function deploymentRowId(connectionId: number, deploymentId: string): string {
   return `webhook:${connectionId}:${deploymentId}`;
 }
 
-/** `md5hex(repoUrl)[0:16]` of the exact string sent, as DevLake computes it (contract §5). */
+/** `md5hex(repoUrl)[0:16]` of the exact string sent, as DevLake computes it (docs/devlake-compatibility.md §5). */
 export function repoUrlHash16(repoUrl: string): string {
   return createHash('md5').update(repoUrl, 'utf8').digest('hex').slice(0, 16);
 }
 
-/** `cicd_deployment_commits.id`: `webhook:<cid>:<deploymentId>:<md5hex(repoUrl)[0:16]>:<sha>` (contract §5). */
+/** `cicd_deployment_commits.id`: `webhook:<cid>:<deploymentId>:<md5hex(repoUrl)[0:16]>:<sha>` (docs/devlake-compatibility.md §5). */
 export function commitRowId(connectionId: number, deploymentId: string, repoUrl: string, commitSha: string): string {
   return `webhook:${connectionId}:${deploymentId}:${repoUrlHash16(repoUrl)}:${commitSha}`;
 }
 
 /**
- * The id of a deployment sent without one (the seed's form, and some real clients).
+ * The id of a deployment sent without one (DevLake v0.14's form, and some real clients).
  *
  * The rule (also in the README, "Deployment ids"): the first 32 hex characters of the SHA-256
  * of the normalised environment, the start time (ISO 8601 in UTC, or empty when not sent) and
@@ -36,7 +36,7 @@ export function commitRowId(connectionId: number, deploymentId: string, repoUrl:
  * - the same commits deployed to another environment, or again at another start time, are a
  *   new deployment;
  * - the finish time is deliberately left out: it defaults to the time the request arrives
- *   (the seed's CircleCI example sends no `end_time`), so it would make every retry new;
+ *   (the CircleCI example in DevLake's documentation sends no `end_time`), so it would make every retry new;
  * - the start time is taken as an instant, so `+00:00`, `+0000` and `Z` give the same id;
  * - the connection is not part of it: the stored id is prefixed with it anyway.
  */
@@ -57,7 +57,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-/** CI words for DevLake's results; DORA counts only `SUCCESS` (contract §5, §9). */
+/** CI words for DevLake's results; DORA counts only `SUCCESS` (docs/devlake-compatibility.md §5, §9). */
 const RESULT_WORDS: Record<string, string> = {
   SUCCEEDED: 'SUCCESS',
   SUCCESSFUL: 'SUCCESS',

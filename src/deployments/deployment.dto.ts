@@ -1,6 +1,6 @@
 import { DateField, EnumField, IntegerListField, NestedArrayField, StringField } from '../http/fields';
 
-/** DevLake's environments (contract §5); matched in any case, stored upper-case. */
+/** DevLake's environments (docs/devlake-compatibility.md §5); matched in any case, stored upper-case. */
 export const ENVIRONMENTS = ['PRODUCTION', 'STAGING', 'TESTING', 'DEVELOPMENT'] as const;
 
 /**
@@ -15,7 +15,7 @@ const REPO_URL = 500;
 /** The most commits one deployment may list. */
 export const MAX_COMMITS = 1000;
 
-/** One commit of a deployment: an item of `deploymentCommits[]` (contract §5, v1.0 form). */
+/** One commit of a deployment: an item of `deploymentCommits[]` (docs/devlake-compatibility.md §5, v1.0 form). */
 export class DeploymentCommitDto {
   @StringField({ required: true, max: REPO_URL })
   repoUrl!: string;
@@ -38,7 +38,7 @@ export class DeploymentCommitDto {
   @StringField()
   name?: string;
 
-  /** Any word: never rejected, mapped like the deployment's (contract §5). */
+  /** Any word: never rejected, mapped like the deployment's (docs/devlake-compatibility.md §5). */
   @StringField({ max: STATUS })
   result?: string;
 
@@ -59,13 +59,13 @@ export class DeploymentCommitDto {
 }
 
 /**
- * A deployment in either payload form (contract §5): DevLake v1.0's `deploymentCommits[]`, or
- * the seed's single commit at the top level (`commit_sha`, `repo_url`, ...). Keys match in any
- * case and in snake_case; the seed's older names are aliases. Which commits a deployment has is
+ * A deployment in either payload form (docs/devlake-compatibility.md §5): DevLake v1.0's `deploymentCommits[]`, or
+ * DevLake v0.14's single commit at the top level (`commit_sha`, `repo_url`, ...). Keys match in any
+ * case and in snake_case; DevLake v0.14's names are aliases. Which commits a deployment has is
  * decided by the service (`commitsOf`), since it spans two fields.
  */
 export class DeploymentDto {
-  /** The caller's deployment id; absent in the seed form, then derived (see `deployment-ids.ts`). */
+  /** The caller's deployment id; absent in the one-commit form, then derived (see `deployment-ids.ts`). */
   @StringField({ max: VARCHAR, aliases: ['pipeline_id'] })
   id?: string;
 
@@ -111,7 +111,7 @@ export class DeploymentDto {
   @IntegerListField({ max: MAX_COMMITS })
   pullRequestKeys?: number[];
 
-  // The seed (v0.14-v0.21) form: one commit, at the top level.
+  // DevLake's v0.14-v0.21 form: one commit, at the top level.
   @StringField({ max: VARCHAR })
   commitSha?: string;
 

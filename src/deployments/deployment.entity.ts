@@ -1,10 +1,10 @@
 import { Column, Entity } from 'typeorm';
 import { DateTime3, DevLakeCommonColumns, Double, LongText, Varchar, VarcharKey } from '../db/columns';
 
-/** DevLake's `cicd_deployments` (contract §5): one row per deployment. */
+/** DevLake's `cicd_deployments` (docs/devlake-compatibility.md §5): one row per deployment. */
 @Entity({ name: 'cicd_deployments' })
 export class CicdDeployment extends DevLakeCommonColumns {
-  /** `webhook:<cid>:<caller's id>`: ids never collide across connections (contract §9). */
+  /** `webhook:<cid>:<caller's id>`: ids never collide across connections (docs/devlake-compatibility.md §9). */
   @VarcharKey('id')
   id!: string;
 
@@ -63,7 +63,7 @@ export class CicdDeployment extends DevLakeCommonColumns {
 /** DevLake's `cicd_deployment_commits`: one row per (deployment, repo, commit). */
 @Entity({ name: 'cicd_deployment_commits' })
 export class CicdDeploymentCommit extends DevLakeCommonColumns {
-  /** `webhook:<cid>:<deploymentId>:<md5hex(repoUrl)[0:16]>:<sha>` (contract §5). */
+  /** `webhook:<cid>:<deploymentId>:<md5hex(repoUrl)[0:16]>:<sha>` (docs/devlake-compatibility.md §5). */
   @VarcharKey('id')
   id!: string;
 

@@ -7,7 +7,7 @@ import { validateBody } from '../http/validate-body';
 import { DeploymentDto } from './deployment.dto';
 
 /**
- * `POST X/deployments` (contract §2, §5), relative to a connection prefix: the plugin mounts it
+ * `POST X/deployments` (docs/devlake-compatibility.md §2, §5), relative to a connection prefix: the plugin mounts it
  * under the three addressing forms. Answers the stored ids, so a CI log shows what was written.
  */
 export function createDeploymentRouter(context: PluginContext): Router {
@@ -18,7 +18,7 @@ export function createDeploymentRouter(context: PluginContext): Router {
     context.guards.ingestion,
     ...context.readBody,
     async (req, res) => {
-      // An unsent finish time is the time the request arrived (contract §5), taken once here.
+      // An unsent finish time is the time the request arrived (docs/devlake-compatibility.md §5), taken once here.
       const receivedAt = new Date();
       const body = await validateBody(DeploymentDto, req.body);
       const recorded = await context.services.deployments.record(connectionOf(res).id, body, receivedAt);

@@ -17,7 +17,7 @@ import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
-/** What a POST stored, for the answer's `data`: a CI log shows what was written (issue 3). */
+/** What a POST stored, for the answer's `data`: a CI log shows what was written. */
 export interface RecordedDeployment {
   /** `cicd_deployments.id`. */
   deploymentId: string;
@@ -52,7 +52,7 @@ function fieldPath(path: string, field: string): string {
 }
 
 /**
- * The commits of a deployment: `deploymentCommits[]` when it lists any (v1.0), else the seed's
+ * The commits of a deployment: `deploymentCommits[]` when it lists any (v1.0), else the
  * single commit at the top level. A body with both uses `deploymentCommits` and ignores the
  * top-level commit fields, as DevLake v1.0 does.
  */
@@ -79,21 +79,21 @@ function commitsOf(dto: DeploymentDto): SentCommit[] {
   throw new InputError(summarizeCauses(causes), causes);
 }
 
-/** Whole seconds, truncated as DevLake does; NULL when the start is unknown (contract §5). */
+/** Whole seconds, truncated as DevLake does; NULL when the start is unknown (docs/devlake-compatibility.md §5). */
 function durationSec(started: Date | null, finished: Date): number | null {
   return started ? Math.trunc((finished.getTime() - started.getTime()) / 1000) : null;
 }
 
 /**
- * Builds the rows of one deployment POST (contract §5), or throws an InputError naming every
+ * Builds the rows of one deployment POST (docs/devlake-compatibility.md §5), or throws an InputError naming every
  * field that cannot be stored truthfully.
  *
- * Defaults: `finishedDate` is the time the request arrived (the seed's rule); when the sender's
+ * Defaults: `finishedDate` is the time the request arrived (DevLake's rule); when the sender's
  * clock runs ahead so that an unsent finish would precede the sent start, the finish is the
  * start (duration 0) rather than a rejection, since the sender did nothing wrong.
  * `createdDate` is `startedDate`, else `finishedDate`. `originalEnvironment` defaults to the
  * normalised environment, as DevLake stores it. Commits inherit the deployment's result, dates,
- * url and display title unless they carry their own (contract §9: DevLake defaults commit
+ * url and display title unless they carry their own (docs/devlake-compatibility.md §9: DevLake defaults commit
  * rows to SUCCESS even when the deployment failed).
  */
 export function buildDeploymentRows(connectionId: number, dto: DeploymentDto, receivedAt: Date): DeploymentRows {
@@ -209,7 +209,7 @@ export function buildDeploymentRows(connectionId: number, dto: DeploymentDto, re
   return { id, deployment, commits: commitRows };
 }
 
-/** Writes deployments into DevLake's deployment tables (contract §5). */
+/** Writes deployments into DevLake's deployment tables (docs/devlake-compatibility.md §5). */
 export class DeploymentService {
   private readonly prMetrics: ProjectPrMetricsService;
 
@@ -229,7 +229,7 @@ export class DeploymentService {
     await withTransaction(this.dataSource, async (manager) => {
       await upsertRows(manager, CicdDeployment, [rows.deployment]);
       // Plain SQL: this runs on every POST, and the query builder's parsing cost more CPU than
-      // the statement itself (issue 10).
+      // the statement itself.
       await manager.query(
         `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
         [deploymentId, ...commitIds],

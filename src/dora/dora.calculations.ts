@@ -1,5 +1,5 @@
 /**
- * The DORA arithmetic of dora-metrics.md, on the compact rows the service's queries return (one
+ * The DORA arithmetic of docs/dora.md, on the compact rows the service's queries return (one
  * row per deployment, per deployed pull request, per incident). Pure functions: no database,
  * no clock, so each rule is testable alone and gives the same answer on SQLite and MariaDB.
  */
@@ -248,7 +248,7 @@ function latestBefore(sorted: DeploymentTime[], created: Date): DeploymentTime |
   return low > 0 ? sorted[low - 1] : undefined;
 }
 
-/** The four metrics and the weekly counts of dora-metrics.md from the scope's compact rows. */
+/** The four metrics and the weekly counts of docs/dora.md from the scope's compact rows. */
 export function computeDora(input: DoraInput): DoraMetrics {
   const { from, to, benchmark } = input;
   const sorted = [...input.deployments].sort(

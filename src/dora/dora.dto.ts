@@ -16,7 +16,7 @@ export const MAX_WINDOW_DAYS = 3660;
 
 /**
  * Reads `from`, `to` and `benchmark` from a query string, as validateBody does for bodies: every
- * bad parameter is named in `causes`. Dates take the forms of contract §3 (`2026-03-02`,
+ * bad parameter is named in `causes`. Dates take the forms of docs/payloads.md (`2026-03-02`,
  * `2026-03-02T00:00:00Z`, ...). Defaults: `to` now, `from` 90 days before `to`, benchmark 2023.
  */
 export function parseDoraQuery(query: Record<string, unknown>, now: Date = new Date()): DoraQuery {

@@ -5,7 +5,7 @@ import { parseDoraQuery } from './dora.dto';
 
 /**
  * `GET X/dora`: a connection's metrics, in the three addressing forms. Reading metrics is an
- * admin read, so it takes the admin guard: a connection's own key only posts data (contract §8
+ * admin read, so it takes the admin guard: a connection's own key only posts data (docs/devlake-compatibility.md §8
  * "and nothing else"), while a general key whose `allowed_path` covers the path may read.
  * The answer is the bare report, as the admin API answers (no envelope).
  */

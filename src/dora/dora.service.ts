@@ -14,7 +14,7 @@ import {
 import type { DoraQuery } from './dora.dto';
 import { dateOf, LeadTimeQueries } from './lead-time.queries';
 
-/** The scope ids of each kind of row (dora-metrics.md "Scope"). */
+/** The scope ids of each kind of row (docs/dora.md "Scope"). */
 export interface DoraScopeIds {
   /** `cicd_deployment_commits.cicd_scope_id` */
   cicdScopes: string[];
@@ -26,7 +26,7 @@ export interface DoraScopeIds {
 
 export type DoraScope = { connectionId: number } | { projectName: string };
 
-/** The answer of `GET .../dora` (issue 8). */
+/** The answer of `GET .../dora`. */
 export interface DoraReport extends DoraMetrics {
   scope: DoraScope;
   from: string;
@@ -36,7 +36,7 @@ export interface DoraReport extends DoraMetrics {
 
 type Row = Record<string, unknown>;
 
-/** What DevLake's DORA counts as a deployment (dora-metrics.md "What counts as one deployment"). */
+/** What DevLake's DORA counts as a deployment (docs/dora.md "What counts as one deployment"). */
 const COUNTED = { environment: 'PRODUCTION', result: 'SUCCESS' };
 
 function numberOf(value: unknown): number | null {
@@ -44,7 +44,7 @@ function numberOf(value: unknown): number | null {
 }
 
 /**
- * Computes the four DORA metrics on request (dora-metrics.md). The database does the grouping:
+ * Computes the four DORA metrics on request (docs/dora.md). The database does the grouping:
  * three queries return compact rows (one per deployment since `from`, one per pull request
  * deployed in the window, one per incident that can touch the window); weeks, months and medians
  * are calendar arithmetic on those rows in `dora.calculations.ts`, which keeps SQLite and
@@ -63,7 +63,7 @@ export class DoraService {
     return this.report({ connectionId: connection.id }, query, metrics);
   }
 
-  /** A project's scope is every row `project_mapping` lists for it (contract §8); 404 when unknown. */
+  /** A project's scope is every row `project_mapping` lists for it (docs/devlake-compatibility.md §8); 404 when unknown. */
   async forProject(projectName: string, query: DoraQuery): Promise<DoraReport> {
     const exists = await this.dataSource.getRepository(Project).existsBy({ name: projectName });
     if (!exists) throw new NotFoundError(`no project named ${projectName}`);

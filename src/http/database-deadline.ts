@@ -10,7 +10,7 @@ export function answeredByDeadline(res: Response): boolean {
 
 /**
  * Answers 503 with Retry-After when a request is still waiting `timeoutMs` after it was fully
- * received (issue 9). The driver's own timeouts do not cover every way a database can go away:
+ * received. The driver's own timeouts do not cover every way a database can go away:
  * mysql2 has no time limit on waiting for a pooled connection, and a statement sent on a
  * connection whose server vanished without a reset waits for TCP to give up (minutes). The
  * plugin's requests are a few short statements, so a request waiting this long is stuck.

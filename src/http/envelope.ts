@@ -1,7 +1,7 @@
 import type { FieldCause } from './errors';
 
 /**
- * DevLake's answer envelope (contract §4). Ingestion answers carry it on success and every
+ * DevLake's answer envelope (docs/devlake-compatibility.md §4). Ingestion answers carry it on success and every
  * error carries it; scripts check `success`.
  */
 export interface Envelope<T = unknown> {

@@ -17,7 +17,7 @@ import { answeredByDeadline } from './database-deadline';
 import { causesInSenderWords } from './sender-names';
 import { summarizeCauses } from './validate-body';
 
-/** Status for each typed error; the only place where errors meet HTTP (house style §6). */
+/** Status for each typed error; the only place where errors meet HTTP. */
 function statusOf(error: WebhookError): number {
   if (error instanceof InputError) return 400;
   if (error instanceof AuthenticationError) return 401;

@@ -1,6 +1,6 @@
 /**
  * Typed errors of the plugin. They know nothing about HTTP: `error-handler.ts` is the one
- * place that maps them to a status and DevLake's envelope (house style §6).
+ * place that maps them to a status and DevLake's envelope.
  */
 
 /** One problem with one field of a request, as DevLake's `causes` lists it. */

@@ -20,7 +20,7 @@ import {
 import { parseWebhookDate } from './dates';
 
 /**
- * Field decorators for request DTOs. Each one carries DevLake's weak typing (contract §3):
+ * Field decorators for request DTOs. Each one carries DevLake's weak typing (docs/payloads.md):
  * `null` means absent, an empty string means absent for an optional field, a number where a
  * string is expected becomes that string, a numeric string where a number is expected is that
  * number. Each also registers the field for key normalisation (`normalize-keys.ts`), so a DTO
@@ -109,7 +109,7 @@ const MaxCharacters = (max: number): PropertyDecorator =>
 /**
  * Refuses a lone UTF-16 surrogate (JSON allows `"\ud83d"`): UTF-8 cannot hold it, so both
  * databases would store U+FFFD instead, a silent change of what was sent (found by the fuzz
- * test, issue 9).
+ * test).
  */
 const WellFormedText = (): PropertyDecorator =>
   ValidateBy({
@@ -181,7 +181,7 @@ export function NumberField(
     }),
     ...presence(options.required),
     // IsInt, not IsNumber's maxDecimalPlaces: that counts digits after a '.', so 3e-323 passed as
-    // whole and reached a BIGINT column as a 500 (found by the fuzz test, issue 9).
+    // whole and reached a BIGINT column as a 500 (found by the fuzz test).
     options.integer
       ? IsInt({ message: '$property must be a whole number' })
       : IsNumber({ allowNaN: false, allowInfinity: false }, { message: '$property must be a number' }),

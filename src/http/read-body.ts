@@ -8,8 +8,8 @@ function isMultipart(contentType: string | undefined): boolean {
 }
 
 /**
- * Reads the body as JSON whatever the Content-Type says (contract §3): DevLake ignores the
- * header, and the seed's `curl -d` sends `application/x-www-form-urlencoded`. Only multipart
+ * Reads the body as JSON whatever the Content-Type says (docs/payloads.md): DevLake ignores the
+ * header, and DevLake's documented `curl -d` sends `application/x-www-form-urlencoded`. Only multipart
  * is refused. An empty body is `{}`. Invalid JSON, or JSON that is not an object, is a 400
  * (DevLake answers 500 there).
  *

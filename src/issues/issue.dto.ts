@@ -6,7 +6,7 @@ export const ISSUE_STATUSES = ['TODO', 'IN_PROGRESS', 'DONE'] as const;
 const SIGNED_MINUTES = { integer: true, min: -Number.MAX_SAFE_INTEGER } as const;
 
 /**
- * Body of `POST X/issues` (contract §6): DevLake v1.0's camelCase form and the seed's snake_case
+ * Body of `POST X/issues` (docs/devlake-compatibility.md §6): DevLake v1.0's camelCase form and DevLake v0.14's snake_case
  * form (`board_key`, `issue_key`...) are the same keys after normalisation. Sizes are those of
  * DevLake's columns (as the migrations in src/migrations create them); text columns (`title`, `description`,
  * `component`) have none.
@@ -28,7 +28,7 @@ export class IssueDto {
   @DateField({ required: true })
   createdDate!: Date;
 
-  /** The seed's board/project key, stored as `original_project`. */
+  /** DevLake v0.14's board/project key, stored as `original_project`. */
   @StringField({ max: 255 })
   boardKey?: string;
 
@@ -95,7 +95,7 @@ export class IssueDto {
   urgency?: string;
 
   /**
-   * Ours (dora-metrics.md §3): the caller's id of the deployment, in the same connection, that
+   * Ours (docs/dora.md): the caller's id of the deployment, in the same connection, that
    * caused this incident. Kept in `_tool_webhook_incident_deployments`.
    */
   @StringField({ max: 255 })

@@ -32,7 +32,7 @@ export class BoardIssue extends DevLakeCommonColumns {
   issueId!: string;
 }
 
-/** DevLake's `issues` (contract §6). */
+/** DevLake's `issues` (docs/devlake-compatibility.md §6). */
 @Entity({ name: 'issues' })
 export class Issue extends DevLakeCommonColumns {
   /** `webhook:<cid>:<issueKey>` */
@@ -242,7 +242,7 @@ export class IncidentAssignee extends DevLakeCommonColumns {
 
 /**
  * Ours: the deployment an incident names as its cause (`deploymentId` in the issue payload,
- * dora-metrics.md §3). Kept apart so DevLake's `incidents` table stays DevLake's.
+ * docs/dora.md). Kept apart so DevLake's `incidents` table stays DevLake's.
  */
 @Entity({ name: '_tool_webhook_incident_deployments' })
 export class IncidentDeploymentLink {

@@ -7,8 +7,8 @@ import { validateBody } from '../http/validate-body';
 import { CloseIssueDto, IssueDto } from './issue.dto';
 
 /**
- * Issue ingestion (contract §2, §6), relative to a connection's prefix. Close exists in three
- * forms: DevLake v0.16's `/issue/:issueKey/close`, the seed's `/issue/:boardKey/:issueKey/close`
+ * Issue ingestion (docs/devlake-compatibility.md §2, §6), relative to a connection's prefix. Close exists in three
+ * forms: DevLake v0.16's `/issue/:issueKey/close`, v0.14's `/issue/:boardKey/:issueKey/close`
  * (the board key is informational: the issue key alone is unique in a connection), and
  * `/issue/close` with the key in the body, for senders whose URL is fixed. Express decodes path
  * parameters, so `%2F` and `%20` in a key work.

@@ -16,7 +16,7 @@ import {
   IssueAssignee,
 } from './issue.entity';
 
-/** What ingestion answers with: the stored ids (contract §4 allows `data` to carry them). */
+/** What ingestion answers with: the stored ids (docs/devlake-compatibility.md §4 allows `data` to carry them). */
 export interface IssueIds {
   issueId: string;
   /** The incident row's id (the issue id) when the issue is an INCIDENT, else null. */
@@ -26,7 +26,7 @@ export interface IssueIds {
 /** DevLake's id columns are varchar(255). */
 const ID_MAX = 255;
 
-/** `webhook:<cid>:<key>`: the contract's form of every id the webhook derives from a caller's key. */
+/** `webhook:<cid>:<key>`: DevLake's form of every id (docs/devlake-compatibility.md §6) the webhook derives from a caller's key. */
 export function prefixedIdOf(connectionId: number, key: string): string {
   return `${scopeIdOf(connectionId)}:${key}`;
 }
@@ -50,7 +50,7 @@ function minutesBetween(from: Date, to: Date): number {
 }
 
 /**
- * The lead time DevLake's dashboards read (contract §6): what was sent, unless it is unset
+ * The lead time DevLake's dashboards read (docs/devlake-compatibility.md §6): what was sent, unless it is unset
  * (absent or 0) and both dates are known, then the whole minutes between them.
  */
 function leadTimeOf(sent: number | null | undefined, created: Date | null, resolved: Date | null): number | null {
@@ -64,7 +64,7 @@ function isIncidentType(type: string | null): boolean {
 }
 
 /**
- * Writes issues and incidents into DevLake's tables (contract §6, §9). Everything one request
+ * Writes issues and incidents into DevLake's tables (docs/devlake-compatibility.md §6, §9). Everything one request
  * writes happens in one transaction.
  */
 export class IssueService {
@@ -121,9 +121,9 @@ export class IssueService {
     const incident = isIncidentType(type);
 
     await withTransaction(this.dataSource, async (manager) => {
-      // The board is named after the connection (contract §9). It only has to exist here: an
+      // The board is named after the connection (docs/devlake-compatibility.md §9). It only has to exist here: an
       // insert that leaves an existing board alone takes a shared lock, so the issue POSTs of
-      // one connection do not queue behind each other on it (issue 10); a rename of the
+      // one connection do not queue behind each other on it; a rename of the
       // connection renames the board (ConnectionService.rename).
       await insertMissingRows(manager, Board, [{ id: boardId, name: connection.name, ...stamps }]);
       await upsertRows(manager, Issue, [issue]);
@@ -136,7 +136,7 @@ export class IssueService {
         ]);
       }
 
-      // The incident row follows the issue's type in both directions (contract §9).
+      // The incident row follows the issue's type in both directions (docs/devlake-compatibility.md §9).
       await manager.query('DELETE FROM incident_assignees WHERE incident_id = ?', [id]);
       if (incident) {
         await upsertRows(manager, Incident, [this.incidentOf(issue, boardId)]);
@@ -166,7 +166,7 @@ export class IssueService {
 
   /**
    * Closes an issue and its incident: status DONE, `resolution_date` now when empty (DevLake
-   * leaves it empty, so recovery time is never measured: contract §9), `lead_time_minutes`
+   * leaves it empty, so recovery time is never measured: docs/devlake-compatibility.md §9), `lead_time_minutes`
    * when unset. `original_status` is kept (DevLake blanks it; the sender's word is worth more).
    * Closing twice changes nothing but `updated_at`.
    */

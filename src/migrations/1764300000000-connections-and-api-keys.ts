@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { col, createMissing, dropCreated, type TableSpec } from '../db/table-spec';
 
-/** `_tool_webhook_connections` and `_devlake_api_keys` as DevLake has them (contract §8). */
+/** `_tool_webhook_connections` and `_devlake_api_keys` as DevLake has them (docs/devlake-compatibility.md §8). */
 export const CONNECTION_TABLES: TableSpec[] = [
   {
     name: '_tool_webhook_connections',

@@ -58,11 +58,11 @@ export const DEPLOYMENT_TABLES: TableSpec[] = [
       { name: 'idx_cicd_deployment_commits__raw_data_params', columns: ['_raw_data_params'] },
       { name: 'idx_cicd_deployment_commits_cicd_scope_id', columns: ['cicd_scope_id'] },
       { name: 'idx_cicd_deployment_commits_repo_url', columns: ['repo_url'] },
-      // Ours: replacing a deployment's commit set, and the DORA scans (dora-metrics.md).
+      // Ours: replacing a deployment's commit set, and the DORA scans (docs/dora.md).
       { name: 'idx_webhook_cdc_deployment', columns: ['cicd_deployment_id'] },
       { name: 'idx_webhook_cdc_dora', columns: ['cicd_scope_id', 'environment', 'result', 'finished_date'] },
       { name: 'idx_webhook_cdc_commit_sha', columns: ['commit_sha'] },
-      // Ours (issue 8): DORA groups a scope's rows by deployment; in this order MariaDB groups
+      // Ours: DORA groups a scope's rows by deployment; in this order MariaDB groups
       // straight off the index instead of sorting a temporary table on disk.
       {
         name: 'idx_webhook_cdc_scope_deployment',

@@ -12,7 +12,7 @@ export class Project extends DevLakeCommonColumns {
 }
 
 /**
- * DevLake's `project_mapping`: the only way DORA attributes rows to a project (contract §8).
+ * DevLake's `project_mapping`: the only way DORA attributes rows to a project (docs/devlake-compatibility.md §8).
  * A linked connection has three rows: `cicd_scopes`, `boards`, `repos` → `webhook:<cid>`.
  */
 @Entity({ name: 'project_mapping' })

@@ -3,7 +3,7 @@ import type { PluginContext } from '../context';
 import { parseDoraQuery } from '../dora/dora.dto';
 
 /**
- * Projects (issue 8, contract §8), mounted at `/projects`: admin routes answering bare JSON like
+ * Projects (docs/devlake-compatibility.md §8), mounted at `/projects`: admin routes answering bare JSON like
  * the connections API. Linking happens through the connections API (`projectName`).
  */
 export function createProjectRouter(context: PluginContext): Router {

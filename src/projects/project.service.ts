@@ -6,7 +6,7 @@ import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import { Board } from '../issues/issue.entity';
 import { CicdScope, Project, ProjectMapping, Repo } from './project.entity';
 
-/** `webhook:<cid>`: the id of a connection's scope, board and repo (contract §8). */
+/** `webhook:<cid>`: the id of a connection's scope, board and repo (docs/devlake-compatibility.md §8). */
 export function scopeIdOf(connectionId: number): string {
   return `webhook:${connectionId}`;
 }
@@ -33,7 +33,7 @@ export interface ProjectListing {
 export const MAPPED_TABLES = ['cicd_scopes', 'boards', 'repos'] as const;
 
 /**
- * Projects link connections into DevLake's `project_mapping` at once (contract §8, §9):
+ * Projects link connections into DevLake's `project_mapping` at once (docs/devlake-compatibility.md §8, §9):
  * DevLake only writes those rows when a project pipeline runs, which is why its webhook data
  * so often "arrives with 200 but never shows on the dashboard".
  */

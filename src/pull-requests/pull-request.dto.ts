@@ -3,7 +3,7 @@ import { BooleanField, DateField, EnumField, NumberField, StringField } from '..
 export const PULL_REQUEST_STATUSES = ['OPEN', 'CLOSED', 'MERGED'] as const;
 
 /**
- * Body of `POST X/pull_requests` (contract §7, DevLake v1.0.3). Sizes are those of DevLake's
+ * Body of `POST X/pull_requests` (docs/devlake-compatibility.md §7, DevLake v1.0.3). Sizes are those of DevLake's
  * `pull_requests` columns (as the migrations in src/migrations create them); `title` and `description` are long text.
  */
 export class PullRequestDto {
@@ -63,7 +63,7 @@ export class PullRequestDto {
   @StringField({ max: 100 })
   component?: string;
 
-  /** Lead time (dora-metrics.md §2) matches it against deployment commits' `commit_sha`. */
+  /** Lead time (docs/dora.md) matches it against deployment commits' `commit_sha`. */
   @StringField({ max: 40 })
   mergeCommitSha?: string;
 

@@ -1,7 +1,7 @@
 import { Column, Entity } from 'typeorm';
 import { BigInt, DateTime3, DevLakeCommonColumns, LongText, Varchar, VarcharKey } from '../db/columns';
 
-/** DevLake's `pull_requests` (contract §7); `id = webhook:<cid>:<pullRequestKey>`. */
+/** DevLake's `pull_requests` (docs/devlake-compatibility.md §7); `id = webhook:<cid>:<pullRequestKey>`. */
 @Entity({ name: 'pull_requests' })
 export class PullRequest extends DevLakeCommonColumns {
   @VarcharKey('id')

@@ -6,7 +6,7 @@ import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { PullRequestDto } from './pull-request.dto';
 
-/** Pull request ingestion (contract §2, §7), relative to a connection's prefix. */
+/** Pull request ingestion (docs/devlake-compatibility.md §2, §7), relative to a connection's prefix. */
 export function createPullRequestRouter(context: PluginContext): Router {
   const { services, guards, readBody, resolveConnection } = context;
   const router = Router({ mergeParams: true });

@@ -9,12 +9,12 @@ import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { PullRequestDto } from './pull-request.dto';
 import { PullRequest } from './pull-request.entity';
 
-/** `webhook:<cid>:<pullRequestKey>` (contract §7). */
+/** `webhook:<cid>:<pullRequestKey>` (docs/devlake-compatibility.md §7). */
 export function pullRequestIdOf(connectionId: number, pullRequestKey: number): string {
   return `${scopeIdOf(connectionId)}:${pullRequestKey}`;
 }
 
-/** Writes pull requests into DevLake's `pull_requests` (contract §7). */
+/** Writes pull requests into DevLake's `pull_requests` (docs/devlake-compatibility.md §7). */
 export class PullRequestService {
   private readonly prMetrics: ProjectPrMetricsService;
 

@@ -7,7 +7,7 @@ import type { WebhookPlugin } from '../plugin';
 import type { TrustProxy } from './config';
 import { createSwaggerRouter, SWAGGER_PREFIX } from './swagger';
 
-/** The prefixes under which DevLake serves the webhook (contract §1). */
+/** The prefixes under which DevLake serves the webhook (docs/devlake-compatibility.md §1). */
 export const WEBHOOK_PREFIXES = ['/api/plugins/webhook', '/plugins/webhook'] as const;
 export const API_KEY_PREFIXES = ['/api/rest/plugins/webhook', '/rest/plugins/webhook'] as const;
 /** DevLake's core API-key routes: Basic or a key under `/api`, a Bearer key only under `/rest`. */
@@ -57,7 +57,7 @@ export function createApp(
     });
   }
 
-  // Swagger UI and the raw document (issue 6), where DevLake serves them.
+  // Swagger UI and the raw document, where DevLake serves them.
   app.use(SWAGGER_PREFIX, createSwaggerRouter(plugin.openapi));
   for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);

@@ -39,7 +39,7 @@ export function createDataSource(
     connectTimeout: options.timeoutMs ?? 10_000,
     poolSize: options.poolSize ?? 10,
     extra: {
-      // Fail fast with 503 when the pool is exhausted or the server is gone (issue 9).
+      // Fail fast with 503 when the pool is exhausted or the server is gone.
       queueLimit: 200,
       enableKeepAlive: true,
     },

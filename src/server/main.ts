@@ -61,7 +61,7 @@ export async function main(): Promise<Server> {
   }
 
   const app = createApp(plugin, dataSource, logger, { trustProxy: config.trustProxy });
-  // Slow clients are cut off (issue 9): headers within 10 s, a whole request within 30 s. Node
+  // Slow clients are cut off: headers within 10 s, a whole request within 30 s. Node
   // checks those limits every `connectionsCheckingInterval` (30 s by default, which would let
   // a slow client hold a socket three times longer than the limit says).
   const server = createServer(

@@ -4,7 +4,7 @@ import swaggerUi from 'swagger-ui-express';
 import { stringify } from 'yaml';
 import type { OpenApiDocument } from '../openapi';
 
-/** Where the standalone server serves Swagger UI: DevLake's address, which the seed doc links to. */
+/** Where the standalone server serves Swagger UI: DevLake's address, which DevLake's documentation links to. */
 export const SWAGGER_PREFIX = '/api/swagger';
 
 /** Swagger UI's global in the browser, used by the plugin below. */
@@ -18,7 +18,7 @@ interface LayoutSystem {
 /**
  * A Swagger UI plugin, serialised into the page by swagger-ui-express (so it must not use
  * anything from this module). Swagger UI decodes the hash before splitting it on `/`, so
- * DevLake's tag `plugins/webhook` makes the seed doc's deep link
+ * DevLake's tag `plugins/webhook` makes DevLake's documentation's deep link
  * `#/plugins%2Fwebhook/post_plugins_webhook__connectionId_deployments` read as tag `plugins`,
  * operation `webhook`: this reads the tags that contain `/` (from the `slashTags` option) whole.
  */
