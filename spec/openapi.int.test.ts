@@ -86,9 +86,9 @@ describe('openapi.yaml is a valid OpenAPI document (issue 6)', () => {
     expect((document.servers as { url: string }[])[0].url).toBe(BASE);
   });
 
-  it("carries the seed doc's payloads verbatim as the first examples", () => {
-    expect(requestExamples(document, 'Deployment').seed.value).toEqual(SEED_DEPLOYMENT);
-    expect(requestExamples(document, 'Issue').seed.value).toEqual(SEED_ISSUE);
+  it("carries the payloads of DevLake's documentation verbatim as the first examples", () => {
+    expect(requestExamples(document, 'Deployment').documented.value).toEqual(SEED_DEPLOYMENT);
+    expect(requestExamples(document, 'Issue').documented.value).toEqual(SEED_ISSUE);
   });
 
   it('has request examples that match their own request schemas', () => {
