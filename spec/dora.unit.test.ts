@@ -284,7 +284,7 @@ describe('GET .../dora query parameters', () => {
 
   it.each([
     [{ from: 'yesterday' }, 'from'],
-    [{ to: '2026-03-16T00:00:00' }, 'to'],
+    [{ to: '2026-03-16T00:00:00+25:00' }, 'to'],
     [{ benchmark: '2019' }, 'benchmark'],
     [{ from: '2026-03-16', to: '2026-03-16' }, 'to'],
     [{ from: ['2026-03-01', '2026-03-02'] }, 'from'],
