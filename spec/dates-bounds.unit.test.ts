@@ -119,3 +119,27 @@ describe('time zones', () => {
     expect(iso(`2020-03-01T12:00:00${zone}`)).toMatch(/^invalid: has an invalid time-zone offset/);
   });
 });
+
+describe('what is not a written date-time at all', () => {
+  it('ignores spaces around the value', () => {
+    expect(iso(' 2020-03-01T12:00:00Z\n')).toBe('2020-03-01T12:00:00.000Z');
+  });
+
+  it.each([['x2020-03-01T12:00:00Z'], ['2020-03-01T12:00:00Zx'], ['2020-03-01x'], ['12020-03-01'], ['2020-3-1']])(
+    'rejects %p, which only contains a date-time',
+    (input) => {
+      expect(iso(input)).toMatch(/^invalid: is not a date-time this webhook understands/);
+    },
+  );
+
+  it('names the forms it accepts for a value that is neither text, a number nor a Date', () => {
+    expect(iso(true)).toBe(
+      'invalid: must be a date-time string (e.g. 2020-01-01T12:00:00+00:00) or epoch milliseconds',
+    );
+  });
+
+  it('rejects an invalid Date object', () => {
+    expect(iso(new Date('nonsense'))).toBe('invalid: is not a valid date');
+    expect(iso(new Date('2020-03-01T12:00:00Z'))).toBe('2020-03-01T12:00:00.000Z');
+  });
+});

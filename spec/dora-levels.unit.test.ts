@@ -292,3 +292,63 @@ describe('deployment frequency: level boundaries', () => {
     expect(eighteenMonths(['2025-07-01', '2025-12-31'])).toMatchObject({ level: 'low' });
   });
 });
+
+describe("an incident's deployment, by DevLake's time rule", () => {
+  it('links an incident created at the very instant of a deployment to the deployment before it', () => {
+    const result = computeDora(
+      input({
+        deployments: [
+          { id: 'before', time: at('2026-03-03T00:00:00Z') },
+          { id: 'same-instant', time: at('2026-03-04T00:00:00Z') },
+        ],
+        incidents: [incident({ id: 'i', created: at('2026-03-04T00:00:00Z'), resolved: at('2026-03-04T00:30:00Z') })],
+      }),
+    );
+    // From the deployment before: one day and 30 minutes.
+    expect(result.recoveryTime).toEqual({ incidents: 1, medianMinutes: DAY + 30, level: 'medium' });
+  });
+
+  it('links to the latest of several earlier deployments, whatever order they come in', () => {
+    const deployments = [
+      { id: 'd3', time: at('2026-03-05T00:00:00Z') },
+      { id: 'd1', time: at('2026-03-03T00:00:00Z') },
+      { id: 'd4', time: at('2026-03-09T00:00:00Z') },
+      { id: 'd2', time: at('2026-03-04T00:00:00Z') },
+    ];
+    const result = computeDora(
+      input({
+        deployments,
+        incidents: [incident({ id: 'i', created: at('2026-03-05T00:10:00Z'), resolved: at('2026-03-05T00:40:00Z') })],
+      }),
+    );
+    expect(result.recoveryTime).toEqual({ incidents: 1, medianMinutes: 40, level: 'elite' });
+  });
+
+  it('breaks a tie of deployment times by id: the greatest id is the latest', () => {
+    const time = at('2026-03-03T00:00:00Z');
+    const result = computeDora(
+      input({
+        deployments: [
+          { id: 'b', time },
+          { id: 'a', time },
+        ],
+        incidents: [
+          incident({ id: 'named', namedDeploymentId: 'a' }),
+          incident({ id: 'by-time', created: at('2026-03-03T01:00:00Z') }),
+        ],
+      }),
+    );
+    // 'by-time' goes to 'b', so two deployments failed.
+    expect(result.changeFailureRate).toMatchObject({ deployments: 2, failedDeployments: 2 });
+  });
+
+  it('counts an incident that names an unknown deployment against none, not against the latest', () => {
+    const result = computeDora(
+      input({
+        deployments: [{ id: 'd', time: at('2026-03-03T00:00:00Z') }],
+        incidents: [incident({ id: 'i', created: at('2026-03-04T00:00:00Z'), namedDeploymentId: 'elsewhere' })],
+      }),
+    );
+    expect(result.changeFailureRate).toMatchObject({ deployments: 1, failedDeployments: 0, level: 'elite' });
+  });
+});

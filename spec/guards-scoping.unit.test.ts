@@ -70,6 +70,7 @@ const KEYS = new Map<string, ApiKey>([
   key('otherTypeWithConnection', { type: 'devlake', extra: 'connectionId:12' }),
   key('expired', { expiredAt: new Date(Date.now() - 60_000) }),
   key('notYetExpired', { expiredAt: new Date(Date.now() + 3_600_000) }),
+  key('expiresAtNoon', { expiredAt: new Date('2026-03-02T12:00:00Z') }),
   key('noteUseFails', { allowedPath: '.*' }),
 ]);
 const idOf = (plaintext: string) => (KEYS.get(plaintext) as ApiKey).id;
@@ -110,18 +111,20 @@ function fixture(settings: Partial<WebhookPluginOptions> = {}, requireApiKey = f
   const who: RequestHandler = (_req, res) => {
     res.json({ kind: principalOf(res).kind, name: principalName(res) });
   };
+  // Mounted as a host mounts the plugin's router: at the root, under /api and under /rest.
+  const router = express.Router();
+  router.post(
+    '/plugins/webhook/connections/:connectionId/deployments',
+    guards.authenticate,
+    connectionFromPath,
+    guards.ingestion,
+    who,
+  );
+  router.get('/plugins/webhook/connections', guards.authenticate, guards.admin, who);
   const app = express();
-  app.set('trust proxy', false);
-  for (const prefix of ['', '/api', '/rest']) {
-    app.post(
-      `${prefix}/plugins/webhook/connections/:connectionId/deployments`,
-      guards.authenticate,
-      connectionFromPath,
-      guards.ingestion,
-      who,
-    );
-    app.get(`${prefix}/plugins/webhook/connections`, guards.authenticate, guards.admin, who);
-  }
+  app.use('/api', router);
+  app.use('/rest', router);
+  app.use(router);
   app.use(errorHandler(options.logger));
   return { app, lines, lookups, uses };
 }
@@ -266,6 +269,19 @@ describe('keys that do not authenticate', () => {
     expect(expired.status).toBe(401);
     expect(expired.body.message).toBe('the API key has expired');
     expect((await post(f, 1, 'notYetExpired')).status).toBe(200);
+  });
+
+  it('takes a key as expired from the very instant of its expiry', async () => {
+    const f = fixture();
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(Date.parse('2026-03-02T11:59:59.999Z'));
+      expect((await post(f, 1, 'expiresAtNoon')).status).toBe(200);
+      now.mockReturnValue(Date.parse('2026-03-02T12:00:00Z'));
+      expect((await post(f, 1, 'expiresAtNoon')).status).toBe(401);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('answers 401 for a malformed Authorization header', async () => {
