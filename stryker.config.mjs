@@ -5,8 +5,12 @@
 const config = {
   packageManager: 'npm',
   testRunner: 'jest',
-  jest: { projectType: 'custom', configFile: 'jest.mutation.config.ts', enableFindRelatedTests: false },
+  // findRelatedTests: each mutant loads only the unit test files that import its module.
+  jest: { projectType: 'custom', configFile: 'jest.mutation.config.ts', enableFindRelatedTests: true },
   coverageAnalysis: 'perTest',
+  // Mutants in module-level constants (the date patterns, the result words) would each need a
+  // fresh load of every test file: about half the run for a tenth of the mutants.
+  ignoreStatic: true,
   mutate: [
     'src/dora/dora.calculations.ts',
     'src/deployments/deployment-ids.ts',
