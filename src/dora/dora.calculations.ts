@@ -245,7 +245,8 @@ function latestBefore(sorted: DeploymentTime[], created: Date): DeploymentTime |
     if (sorted[mid].time.getTime() < created.getTime()) low = mid + 1;
     else high = mid;
   }
-  return low > 0 ? sorted[low - 1] : undefined;
+  // `sorted[-1]` is undefined: no counted deployment is earlier.
+  return sorted[low - 1] as DeploymentTime | undefined;
 }
 
 /** The four metrics and the weekly counts of docs/dora.md from the scope's compact rows. */
@@ -282,8 +283,7 @@ export function computeDora(input: DoraInput): DoraMetrics {
 
   // §3 Each incident's deployment: the one it names, else DevLake's time rule.
   const linked = input.incidents.map((incident) => {
-    const named = incident.namedDeploymentId === null ? undefined : byId.get(incident.namedDeploymentId);
-    if (incident.namedDeploymentId !== null) return { incident, deployment: named };
+    if (incident.namedDeploymentId !== null) return { incident, deployment: byId.get(incident.namedDeploymentId) };
     return { incident, deployment: incident.created ? latestBefore(sorted, incident.created) : undefined };
   });
   const inWindowLinks = linked.filter(
