@@ -9,6 +9,7 @@ import type { IssueService } from './issues/issue.service';
 import type { PullRequestService } from './pull-requests/pull-request.service';
 import type { DoraService } from './dora/dora.service';
 import type { ActivityService } from './activity/activity.service';
+import type { EventLogService } from './events/event-log.service';
 
 /** The services of the plugin: they take a DataSource and know nothing of Express. */
 export interface WebhookServices {
@@ -20,6 +21,8 @@ export interface WebhookServices {
   pullRequests: PullRequestService;
   dora: DoraService;
   activity: ActivityService;
+  /** The raw event log of deliveries. */
+  events: EventLogService;
 }
 
 /** What each resource's router factory receives. */

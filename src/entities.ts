@@ -13,6 +13,7 @@ import {
 } from './issues/issue.entity';
 import { CicdScope, Project, ProjectMapping, Repo } from './projects/project.entity';
 import { PullRequest } from './pull-requests/pull-request.entity';
+import { RawEventIdBlock, RawWebhookEvent } from './events/raw-event.entity';
 
 /** Every entity of the plugin. Hosts add them to their DataSource before `initialize()`. */
 export const webhookEntities = [
@@ -36,6 +37,8 @@ export const webhookEntities = [
   Repo,
   ProjectPrMetric,
   PullRequestDeploymentLink,
+  RawWebhookEvent,
+  RawEventIdBlock,
 ];
 
 export {
@@ -59,4 +62,6 @@ export {
   Repo,
   ProjectPrMetric,
   PullRequestDeploymentLink,
+  RawWebhookEvent,
+  RawEventIdBlock,
 };

@@ -26,6 +26,16 @@ export interface RateLimitOptions {
   failedPasswordWindowMs?: number;
 }
 
+/** The raw event log's retention. `false` (instead of these) turns the log off. */
+export interface EventLogOptions {
+  /** Events older than this many days are deleted. Default 30; 0 keeps them whatever their age. */
+  retentionDays?: number;
+  /** At most this many events are kept (the newest). Default 100 000; 0 for no limit. */
+  retentionRows?: number;
+  /** How often the background pruning runs, in milliseconds. Default 600 000 (10 min); 0 never. */
+  pruneIntervalMs?: number;
+}
+
 /** Everything a host can set. Each option is documented with its default. */
 export interface WebhookPluginOptions {
   /** The host's DataSource, with `webhookEntities` and `webhookMigrations` added. Required. */
@@ -66,6 +76,16 @@ export interface WebhookPluginOptions {
    * server also uses it as the connect timeout (and SQLite's busy timeout).
    */
   databaseTimeoutMs?: number;
+  /**
+   * The raw event log of deliveries (`_raw_webhook_events`): on by default with
+   * `{ retentionDays: 30, retentionRows: 100000, pruneIntervalMs: 600000 }`; `false` turns it off.
+   */
+  eventLog?: EventLogOptions | false;
+  /**
+   * Collects Prometheus metrics, served by `plugin.metricsRouter`. Default true; `false` stops
+   * collecting (the router then answers 404).
+   */
+  metrics?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -77,6 +97,8 @@ export interface ResolvedOptions {
   rateLimit: Required<RateLimitOptions> | false;
   logger: Logger;
   databaseTimeoutMs: number;
+  eventLog: Required<EventLogOptions> | false;
+  metrics: boolean;
 }
 
 /** Thrown at start-up for a setting that cannot work; the message names the setting. */
@@ -97,6 +119,11 @@ export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = {
   perAddress: 6000,
   failedPasswords: 10,
   failedPasswordWindowMs: 900_000,
+};
+export const DEFAULT_EVENT_LOG: Required<EventLogOptions> = {
+  retentionDays: 30,
+  retentionRows: 100_000,
+  pruneIntervalMs: 600_000,
 };
 
 /** The one defaults merge; bad settings fail here, naming the setting. */
@@ -128,6 +155,17 @@ export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
   if (!Number.isInteger(databaseTimeoutMs) || databaseTimeoutMs < 100) {
     throw new ConfigurationError('databaseTimeoutMs', 'must be a whole number of milliseconds, at least 100');
   }
+  const givenLog = Object.fromEntries(
+    Object.entries(options.eventLog || {}).filter(([, value]) => value !== undefined),
+  );
+  const eventLog = options.eventLog === false ? false : { ...DEFAULT_EVENT_LOG, ...givenLog };
+  if (eventLog) {
+    for (const [name, value] of Object.entries(eventLog)) {
+      if (!Number.isInteger(value) || value < 0) {
+        throw new ConfigurationError(`eventLog.${name}`, 'must be a whole number, 0 or more');
+      }
+    }
+  }
   return {
     dataSource: options.dataSource,
     encryptionSecret: secret,
@@ -137,5 +175,7 @@ export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
     rateLimit,
     logger: options.logger ?? createDefaultLogger(),
     databaseTimeoutMs,
+    eventLog,
+    metrics: options.metrics ?? true,
   };
 }

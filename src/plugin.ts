@@ -26,6 +26,13 @@ import { ProjectService } from './projects/project.service';
 import { PullRequestService } from './pull-requests/pull-request.service';
 import { ingestionRouters } from './routes';
 import { verifyDataSource } from './db/verify-data-source';
+import { EventLogService } from './events/event-log.service';
+import { eventRecorder } from './events/event-log.middleware';
+import { createEventRouter } from './events/event.router';
+import { createReplayer } from './events/replay';
+import { routeBase } from './http/request-context';
+import { requestLog } from './http/request-log';
+import { WebhookMetrics } from './metrics/metrics';
 
 /** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
@@ -61,6 +68,13 @@ export interface WebhookPlugin {
    */
   adminUiRouter: Router;
   createAdminUiRouter(options?: AdminUiOptions): Router;
+  /**
+   * Prometheus metrics (`GET /`, text format), guarded like the admin API: mount it where your
+   * scraper looks, e.g. `/metrics`. Answers 404 when `metrics: false`.
+   */
+  metricsRouter: Router;
+  /** Stops the event log's background pruning and writes its queued rows: call before closing the DataSource. */
+  close(): Promise<void>;
   /** The services, for hosts that call them directly (e.g. from a queue consumer). */
   services: WebhookServices;
   /**
@@ -84,6 +98,7 @@ function createServices(options: ResolvedOptions): WebhookServices {
     issues: new IssueService(dataSource),
     pullRequests: new PullRequestService(dataSource),
     dora: new DoraService(dataSource),
+    events: new EventLogService(dataSource, options.eventLog, options.logger),
   };
 }
 
@@ -104,10 +119,12 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   const openapi = loadOpenApiDocument();
   let verified: Promise<void> | undefined;
   const verify = (): Promise<void> => {
-    verified ??= verifyDataSource(options.dataSource).catch((error: unknown) => {
-      verified = undefined;
-      throw error;
-    });
+    verified ??= verifyDataSource(options.dataSource)
+      .then(() => services.events.startPruning())
+      .catch((error: unknown) => {
+        verified = undefined;
+        throw error;
+      });
     return verified;
   };
   const ensureVerified: RequestHandler = async (_req, _res, next) => {
@@ -117,6 +134,8 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   // One limiter for every router: a key's budget is the same whichever form it posts through.
   const rateLimit = createRateLimit(options.rateLimit, Boolean(options.basicAuth));
   const deadline = databaseDeadline(options.databaseTimeoutMs);
+  const metrics = options.metrics ? new WebhookMetrics(services.events) : undefined;
+  const logRequests = requestLog(options.logger, metrics);
 
   const contextFor = (requireApiKey: boolean): PluginContext => ({
     options,
@@ -129,7 +148,9 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   /** Every router of the plugin: limits and checks first, its routes, then the one error mapping. */
   const wrap = (routes: Router): Router => {
     const router = Router();
-    router.use(checkRequestTarget, rateLimit, deadline);
+    // The request log first, so that refusals by the target check and the limits are logged
+    // and counted too.
+    router.use(logRequests, checkRequestTarget, rateLimit, deadline);
     router.use(ensureVerified);
     router.use(routes);
     router.use(errorHandler(options.logger));
@@ -140,8 +161,8 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     const context = contextFor(requireApiKey);
     const routes = Router();
     routes.use(createActivityRouter(context));
-    routes.use('/connections', createConnectionRouter(context));
-    routes.use('/projects', createProjectRouter(context));
+    routes.use('/connections', routeBase('/connections'), createConnectionRouter(context));
+    routes.use('/projects', routeBase('/projects'), createProjectRouter(context));
 
     // Ingestion routes exist in three addressing forms (docs/devlake-compatibility.md §2). The by-name and
     // /connections forms come first; `/:connectionId` resolves per route, so it never
@@ -150,10 +171,23 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     // Credentials are checked before the connection is looked up: without them, a 401, never
     // a 404 that would tell which connections exist. Each route's guard then authorises.
     ingest.use(context.guards.authenticate);
+    // The event log wraps ingestion: its routes first (they are not deliveries), then the
+    // recorder, then every ingestion route, which it records whatever they answer.
+    const replay = createReplayer(ingest, errorHandler(options.logger));
+    ingest.use(
+      createEventRouter({
+        eventLog: services.events,
+        guards: context.guards,
+        readBody: context.readBody,
+        resolveConnection: context.resolveConnection,
+        replay,
+      }),
+    );
+    ingest.use(eventRecorder(services.events, options.bodyLimitBytes));
     for (const create of ingestionRouters) ingest.use(create(context));
-    routes.use('/connections/by-name/:connectionName', ingest);
-    routes.use('/connections/:connectionId', ingest);
-    routes.use('/:connectionId', ingest);
+    for (const prefix of ['/connections/by-name/:connectionName', '/connections/:connectionId', '/:connectionId']) {
+      routes.use(prefix, routeBase(prefix), ingest);
+    }
     return wrap(routes);
   };
 
@@ -171,6 +205,8 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     apiKeysRouter: buildApiKeysRouter(false),
     apiKeysApiKeyRouter: buildApiKeysRouter(true),
     adminUiRouter: adminUi(),
+    metricsRouter: wrap(metrics ? metrics.router(createGuards(options, services.apiKeys, false).admin) : Router()),
+    close: () => services.events.close(),
     createAdminUiRouter: adminUi,
     openapi,
     services,

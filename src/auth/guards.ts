@@ -25,6 +25,11 @@ export function principalOf(res: Response): Principal {
   return (res.locals[PRINCIPAL] as Principal | undefined) ?? { kind: 'anonymous' };
 }
 
+/** Runs the rest of a request as `principal` (a replay, which an administrator started). */
+export function actAs(res: Response, principal: Principal): void {
+  res.locals[PRINCIPAL] = principal;
+}
+
 export function principalName(res: Response): string | null {
   const principal = principalOf(res);
   if (principal.kind === 'basic') return principal.username;

@@ -9,7 +9,8 @@ import { Table, TableColumn, TableIndex, type QueryRunner, type TableColumnOptio
  * plugin at an existing DevLake database never alters or drops DevLake's own tables.
  */
 
-export type ColumnKind = 'varchar' | 'longtext' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
+export type ColumnKind =
+  'varchar' | 'longtext' | 'longblob' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
 
 export interface ColumnSpec {
   name: string;
@@ -41,6 +42,7 @@ export const col = {
   }),
   key: (name: string, length = 255): ColumnSpec => ({ name, kind: 'varchar', length, primary: true, notNull: true }),
   longtext: (name: string): ColumnSpec => ({ name, kind: 'longtext' }),
+  longblob: (name: string): ColumnSpec => ({ name, kind: 'longblob' }),
   datetime3: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'datetime3', ...extra }),
   bigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'bigint', ...extra }),
   ubigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'ubigint', ...extra }),
@@ -77,6 +79,8 @@ function toColumn(spec: ColumnSpec, mysql: boolean): TableColumnOptions {
       return { ...base, type: 'varchar', length: String(spec.length ?? 255), ...text };
     case 'longtext':
       return { ...base, type: mysql ? 'longtext' : 'text', ...text };
+    case 'longblob':
+      return { ...base, type: mysql ? 'longblob' : 'blob' };
     case 'datetime3':
       return { ...base, type: 'datetime', precision: mysql ? 3 : undefined };
     case 'bigint':

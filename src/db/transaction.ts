@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isRetryableConflict } from './database-errors';
+import { addDatabaseTime } from '../http/request-context';
 
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
@@ -21,6 +22,20 @@ export async function withTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
   attempts = 5,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    return await runTransaction(dataSource, work, attempts);
+  } finally {
+    // For the request's log line and the database-time metric.
+    addDatabaseTime(performance.now() - started);
+  }
+}
+
+async function runTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  attempts: number,
 ): Promise<T> {
   if (isSqlite(dataSource)) {
     const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();

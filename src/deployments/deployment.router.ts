@@ -4,6 +4,8 @@ import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
 import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
+import { eventIdOf } from '../events/event-log.middleware';
+import { rawDataOf } from '../events/event-log.service';
 import { DeploymentDto } from './deployment.dto';
 
 /**
@@ -21,7 +23,12 @@ export function createDeploymentRouter(context: PluginContext): Router {
       // An unsent finish time is the time the request arrived (docs/devlake-compatibility.md §5), taken once here.
       const receivedAt = new Date();
       const body = await validateBody(DeploymentDto, req.body);
-      const recorded = await context.services.deployments.record(connectionOf(res).id, body, receivedAt);
+      const recorded = await context.services.deployments.record(
+        connectionOf(res).id,
+        body,
+        receivedAt,
+        rawDataOf(eventIdOf(res)),
+      );
       res.status(200).json(successEnvelope({ ...recorded, ...datesRead(req.body, body, receivedAt) }));
     },
   );

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { upsertRows } from '../db/upsert';
 import { withTransaction } from '../db/transaction';
+import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
 import { scopeIdOf } from '../projects/project.service';
@@ -96,7 +97,12 @@ function durationSec(started: Date | null, finished: Date): number | null {
  * url and display title unless they carry their own (docs/devlake-compatibility.md §9: DevLake defaults commit
  * rows to SUCCESS even when the deployment failed).
  */
-export function buildDeploymentRows(connectionId: number, dto: DeploymentDto, receivedAt: Date): DeploymentRows {
+export function buildDeploymentRows(
+  connectionId: number,
+  dto: DeploymentDto,
+  receivedAt: Date,
+  raw?: RawDataRef,
+): DeploymentRows {
   const sent = commitsOf(dto);
   const causes: FieldCause[] = [];
 
@@ -135,7 +141,7 @@ export function buildDeploymentRows(connectionId: number, dto: DeploymentDto, re
 
   const now = new Date();
   const scopeId = scopeIdOf(connectionId);
-  const common = { createdAt: now, updatedAt: now, queuedDate: null, queuedDurationSec: null };
+  const common = { createdAt: now, updatedAt: now, queuedDate: null, queuedDurationSec: null, ...raw };
   const commitRows: Partial<CicdDeploymentCommit>[] = [];
   for (const { path, commit } of commits) {
     const commitId = commitRowId(connectionId, id, commit.repoUrl, commit.commitSha);
@@ -220,10 +226,16 @@ export class DeploymentService {
   /**
    * Stores one deployment and replaces its commit set, in one transaction: a re-post updates
    * the rows in place (`created_at` kept, `updated_at` moved) and removes the commits it no
-   * longer lists. Three statements for up to 250 commits: this is the hot path.
+   * longer lists. Three statements for up to 250 commits: this is the hot path. `raw` names the
+   * delivery that wrote the rows (DevLake's `_raw_data_table` / `_raw_data_id`).
    */
-  async record(connectionId: number, dto: DeploymentDto, receivedAt = new Date()): Promise<RecordedDeployment> {
-    const rows = buildDeploymentRows(connectionId, dto, receivedAt);
+  async record(
+    connectionId: number,
+    dto: DeploymentDto,
+    receivedAt = new Date(),
+    raw?: RawDataRef,
+  ): Promise<RecordedDeployment> {
+    const rows = buildDeploymentRows(connectionId, dto, receivedAt, raw);
     const deploymentId = rows.deployment.id as string;
     const commitIds = rows.commits.map((row) => row.id as string);
     await withTransaction(this.dataSource, async (manager) => {

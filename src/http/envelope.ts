@@ -10,12 +10,21 @@ export interface Envelope<T = unknown> {
   message: string;
   causes: FieldCause[] | null;
   data: T | null;
+  /** On errors: the request's id, also in the `X-Request-Id` header and the server's log line. */
+  requestId?: string;
 }
 
 export function successEnvelope<T>(data: T | null = null): Envelope<T> {
   return { code: 0, success: true, message: 'success', causes: null, data };
 }
 
-export function errorEnvelope(status: number, message: string, causes: FieldCause[] | null): Envelope<null> {
-  return { code: status, success: false, message, causes, data: null };
+export function errorEnvelope(
+  status: number,
+  message: string,
+  causes: FieldCause[] | null,
+  requestId?: string,
+): Envelope<null> {
+  const envelope: Envelope<null> = { code: status, success: false, message, causes, data: null };
+  if (requestId !== undefined) envelope.requestId = requestId;
+  return envelope;
 }

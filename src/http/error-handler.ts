@@ -16,6 +16,7 @@ import { classifyDatabaseError, loggableError } from '../db/database-errors';
 import { answeredByDeadline } from './database-deadline';
 import { causesInSenderWords } from './sender-names';
 import { summarizeCauses } from './validate-body';
+import { existingRequestContext } from './request-context';
 
 /** Status for each typed error; the only place where errors meet HTTP. */
 function statusOf(error: WebhookError): number {
@@ -71,10 +72,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
+    const requestId = existingRequestContext(res)?.id;
     const typed = error instanceof WebhookError ? error : (fromFrameworkError(error) ?? classifyDatabaseError(error));
     if (!typed) {
-      logger.error({ err: loggableError(error), method: req.method, path: req.path }, 'unexpected error');
-      res.status(500).json(errorEnvelope(500, 'internal error: the server logged the details', null));
+      logger.error({ err: loggableError(error), method: req.method, path: req.path, requestId }, 'unexpected error');
+      res.status(500).json(errorEnvelope(500, 'internal error: the server logged the details', null, requestId));
       return;
     }
     const status = statusOf(typed);
@@ -85,7 +87,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.setHeader('WWW-Authenticate', 'Basic realm="devlake-webhook", Bearer');
     }
     if (status >= 500) {
-      logger.warn({ err: loggableError(error), method: req.method, path: req.path }, typed.message);
+      logger.warn({ err: loggableError(error), method: req.method, path: req.path, requestId }, typed.message);
     }
     let { message, causes } = typed;
     if (typed instanceof InputError && causes) {
@@ -94,6 +96,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (message === summarizeCauses(causes)) message = summarizeCauses(named);
       causes = named;
     }
-    res.status(status).json(errorEnvelope(status, message, causes));
+    res.status(status).json(errorEnvelope(status, message, causes, requestId));
   };
 }

@@ -4,6 +4,8 @@ import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
 import { datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
+import { eventIdOf } from '../events/event-log.middleware';
+import { rawDataOf } from '../events/event-log.service';
 import { CloseIssueDto, IssueDto } from './issue.dto';
 
 /**
@@ -21,18 +23,24 @@ export function createIssueRouter(context: PluginContext): Router {
   router.post('/issues', ...ingestion, async (req, res) => {
     const receivedAt = new Date();
     const body = await validateBody(IssueDto, req.body);
-    const saved = await services.issues.save(connectionOf(res), body);
+    const saved = await services.issues.save(connectionOf(res), body, undefined, rawDataOf(eventIdOf(res)));
     res.json(successEnvelope({ ...saved, ...datesRead(req.body, body, receivedAt) }));
   });
 
   router.post('/issue/close', ...ingestion, async (req, res) => {
     const body = await validateBody(CloseIssueDto, req.body);
-    res.json(successEnvelope(await services.issues.close(connectionOf(res), body.issueKey)));
+    res.json(
+      successEnvelope(
+        await services.issues.close(connectionOf(res), body.issueKey, undefined, rawDataOf(eventIdOf(res))),
+      ),
+    );
   });
 
   const closeByPath = async (req: Request, res: Response) => {
     const { issueKey } = req.params as Record<string, string>;
-    res.json(successEnvelope(await services.issues.close(connectionOf(res), issueKey)));
+    res.json(
+      successEnvelope(await services.issues.close(connectionOf(res), issueKey, undefined, rawDataOf(eventIdOf(res)))),
+    );
   };
   router.post('/issue/:issueKey/close', ...ingestion, closeByPath);
   router.post('/issue/:boardKey/:issueKey/close', ...ingestion, closeByPath);

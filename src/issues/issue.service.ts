@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
+import type { RawDataRef } from '../events/event-log.service';
 import { insertMissingRows, upsertRows } from '../db/upsert';
 import { InputError, NotFoundError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
@@ -71,7 +72,13 @@ export class IssueService {
   constructor(readonly dataSource: DataSource) {}
 
   /** Creates or replaces an issue, with its board, assignees, incident and deployment link. */
-  async save(connection: WebhookConnection, sent: IssueDto, now: Date = new Date()): Promise<IssueIds> {
+  /** `raw` names the delivery that wrote the rows (DevLake's `_raw_data_table` / `_raw_data_id`). */
+  async save(
+    connection: WebhookConnection,
+    sent: IssueDto,
+    now: Date = new Date(),
+    raw?: RawDataRef,
+  ): Promise<IssueIds> {
     const cid = connection.id;
     const input = { ...sent, issueKey: issueKeyOf(sent.issueKey) };
     this.checkInput(cid, input);
@@ -80,7 +87,7 @@ export class IssueService {
     const prefixed = (key: string | undefined) => (key === undefined ? null : prefixedIdOf(cid, key));
     const type = input.type === undefined ? null : input.type.trim().toUpperCase();
     const resolutionDate = input.resolutionDate ?? null;
-    const stamps = { createdAt: now, updatedAt: now };
+    const stamps = { createdAt: now, updatedAt: now, ...raw };
 
     // Every column is given, so a re-post replaces the issue entirely, as DevLake's does.
     const issue: Partial<Issue> = {
@@ -170,7 +177,12 @@ export class IssueService {
    * when unset. `original_status` is kept (DevLake blanks it; the sender's word is worth more).
    * Closing twice changes nothing but `updated_at`.
    */
-  async close(connection: WebhookConnection, sentKey: string, now: Date = new Date()): Promise<IssueIds> {
+  async close(
+    connection: WebhookConnection,
+    sentKey: string,
+    now: Date = new Date(),
+    raw?: RawDataRef,
+  ): Promise<IssueIds> {
     const cid = connection.id;
     const issueKey = issueKeyOf(sentKey);
     this.checkKey(cid, issueKey);
@@ -186,6 +198,7 @@ export class IssueService {
         resolutionDate,
         leadTimeMinutes: leadTimeOf(issue.leadTimeMinutes, issue.createdDate, resolutionDate),
         updatedAt: now,
+        ...raw,
       };
       await manager.update(Issue, { id }, changes);
       const incident = await this.closeIncident(manager, id, changes);
@@ -204,6 +217,8 @@ export class IssueService {
       id: issue.id,
       createdAt: issue.createdAt,
       updatedAt: issue.updatedAt,
+      rawDataTable: issue.rawDataTable,
+      rawDataId: issue.rawDataId,
       url: issue.url,
       incidentKey: issue.issueKey,
       title: issue.title,

@@ -3,6 +3,7 @@ import { Deployments1764300000001 } from './1764300000001-deployments';
 import { IssuesAndIncidents1764300000002 } from './1764300000002-issues-and-incidents';
 import { PullRequestsAndProjects1764300000003 } from './1764300000003-pull-requests-and-projects';
 import { LeadTimeAttribution1764340000001 } from './1764340000001-lead-time-attribution';
+import { RawWebhookEvents1764350000000 } from './1764350000000-raw-webhook-events';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -11,4 +12,5 @@ export const webhookMigrations = [
   IssuesAndIncidents1764300000002,
   PullRequestsAndProjects1764300000003,
   LeadTimeAttribution1764340000001,
+  RawWebhookEvents1764350000000,
 ];

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { withTransaction } from '../db/transaction';
+import type { RawDataRef } from '../events/event-log.service';
 import { upsertRows } from '../db/upsert';
 import { scopeIdOf } from '../projects/project.service';
 import { deploymentRowId } from '../deployments/deployment-ids';
@@ -30,12 +31,14 @@ export class PullRequestService {
     connection: WebhookConnection,
     input: PullRequestDto,
     now: Date = new Date(),
+    raw?: RawDataRef,
   ): Promise<{ pullRequestId: string }> {
     const pullRequestId = pullRequestIdOf(connection.id, input.pullRequestKey);
     const row: Partial<PullRequest> = {
       id: pullRequestId,
       createdAt: now,
       updatedAt: now,
+      ...raw,
       // DevLake forces the base repo to the connection's repo, whatever the sender says.
       baseRepoId: scopeIdOf(connection.id),
       headRepoId: input.headRepoId ?? null,

@@ -31,6 +31,10 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Longest wait on the database before a request answers 503 (also the connect timeout). */
   databaseTimeoutMs: number;
+  /** The raw event log's retention, or false when EVENT_LOG_DISABLED. */
+  eventLog: { retentionDays?: number; retentionRows?: number } | false;
+  /** Serve Prometheus metrics at /metrics (unless METRICS_DISABLED). */
+  metrics: boolean;
 }
 
 /** Express's `trust proxy` values: on/off, a number of hops, or addresses, subnets and names. */
@@ -146,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     );
   }
   const rateLimitOff = flag(env, 'RATE_LIMIT_DISABLED');
+  const eventLogOff = flag(env, 'EVENT_LOG_DISABLED');
   return {
     database,
     port,
@@ -167,5 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000) as number,
     databaseTimeoutMs: integer(env, 'DB_TIMEOUT_MS', 10_000, 100, 600_000) as number,
+    eventLog: eventLogOff
+      ? false
+      : {
+          retentionDays: integer(env, 'EVENT_LOG_RETENTION_DAYS', undefined, 0, 36_500),
+          retentionRows: integer(env, 'EVENT_LOG_RETENTION_ROWS', undefined, 0, 1_000_000_000),
+        },
+    metrics: !flag(env, 'METRICS_DISABLED'),
   };
 }

@@ -63,6 +63,8 @@ export function createApp(
   for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
   for (const prefix of API_KEYS_PREFIXES) app.use(prefix, plugin.apiKeysRouter);
   for (const prefix of API_KEYS_API_KEY_PREFIXES) app.use(prefix, plugin.apiKeysApiKeyRouter);
+  // Prometheus metrics, guarded like the admin API (a 404 when METRICS_DISABLED).
+  app.use('/metrics', plugin.metricsRouter);
   // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
   app.use('/', plugin.adminUiRouter);
 

@@ -46,6 +46,8 @@ export async function main(): Promise<Server> {
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit: config.rateLimit,
     databaseTimeoutMs: config.databaseTimeoutMs,
+    eventLog: config.eventLog,
+    metrics: config.metrics,
     logger,
   });
   try {
@@ -95,6 +97,8 @@ export async function main(): Promise<Server> {
     }, config.shutdownTimeoutMs);
     force.unref();
     server.close(async () => {
+      // The event log's last rows are written before the database goes.
+      await plugin.close().catch(() => undefined);
       await dataSource.destroy().catch(() => undefined);
       logger.info('stopped');
       process.exit(0);
