@@ -19,8 +19,6 @@ describe('raw event log: every delivery recorded, looked at and replayed', () =>
     await server.close();
   });
 
-  const events = () => server.db.dataSource.getRepository(RawWebhookEvent);
-
   it('records an accepted delivery with its body and ids, and stamps the rows it wrote with its id', async () => {
     const { id, key } = await createConnection(server, 'ci-accepted', AUTH);
     const res = await server.request
