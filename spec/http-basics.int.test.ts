@@ -20,6 +20,7 @@ describe('reading bodies and answering errors (contract §3, §4)', () => {
       code: 400,
       success: false,
       message: expect.stringContaining('not valid JSON'),
+      requestId: res.headers['x-request-id'],
       causes: null,
       data: null,
     });
