@@ -156,6 +156,13 @@ describe('raw event log: every delivery recorded, looked at and replayed', () =>
     expect(again.body).toMatchObject({ replayed: 1, succeeded: 0, refused: 1 });
   });
 
+  it("serves the admin page's deliveries module, which the page imports", async () => {
+    const module = await server.request.get('/admin-ui/deliveries.js').auth(...AUTH);
+    expect(module.status).toBe(200);
+    expect(module.text).toContain('export async function loadDeliveries');
+    expect((await server.request.get('/admin-ui/app.js').auth(...AUTH)).text).toContain("from './deliveries.js'");
+  });
+
   it('never keeps credentials or a source secret in the event log, and never logs them', async () => {
     const { id, key } = await createConnection(server, 'ci-secret', AUTH);
     await server.request

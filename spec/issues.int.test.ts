@@ -16,7 +16,13 @@ const CONNECTION_NAME = 'incident tool';
 const SEED_ISSUE_BODY =
   '{"board_key":"DLK","url":"","issue_key":"DLK-1234","title":"a feature from DLK","description":"","epic_key":"","type":"BUG","status":"TODO","original_status":"created","story_point":0,"resolution_date":null,"created_date":"2020-01-01T12:00:00+00:00","updated_date":null,"lead_time_minutes":0,"parent_issue_key":"DLK-1200","priority":"","original_estimate_minutes":0,"time_spent_minutes":0,"time_remaining_minutes":0,"creator_id":"user1131","creator_name":"Nick name 1","assignee_id":"user1132","assignee_name":"Nick name 2","severity":"","component":""}';
 
-const COMMON_NULLS = { rawDataParams: null, rawDataTable: null, rawDataId: null, rawDataRemark: null };
+/** DevLake's lineage columns: the raw event log's table and the id of the delivery that wrote the row. */
+const COMMON_NULLS = {
+  rawDataParams: null,
+  rawDataTable: '_raw_webhook_events',
+  rawDataId: expect.any(Number),
+  rawDataRemark: null,
+};
 
 /** Every column of an `issues` row, NULL unless a test says otherwise. */
 function issueRow(overrides: Partial<Issue>): Issue {
@@ -219,6 +225,8 @@ describe('issues and incidents (contract §2, §6, §9)', () => {
         resolutionDate: resolved,
         leadTimeMinutes: minutesBetween(new Date('2020-01-01T12:00:00Z'), resolved),
         updatedAt: expect.any(Date),
+        // The close is the delivery that last wrote the row.
+        rawDataId: Number(res.headers['x-webhook-event-id']),
       });
       expect(after.createdAt).toEqual(before!.createdAt);
       expect(after.updatedAt!.getTime()).toBeGreaterThanOrEqual(start);
@@ -351,7 +359,8 @@ describe('issues and incidents (contract §2, §6, §9)', () => {
       const res = await server.request.post(`${BASE}/${cid}/issue/${KEY}/close`);
       expect(res.status).toBe(200);
       const twice = (await issueOf(KEY))!;
-      expect(twice).toEqual({ ...once, updatedAt: expect.any(Date) });
+      // Only the update time and the delivery that last wrote the row move.
+      expect(twice).toEqual({ ...once, updatedAt: expect.any(Date), rawDataId: expect.any(Number) });
       expect((await incidentOf(KEY))!.resolutionDate).toEqual(once.resolutionDate);
     });
   });

@@ -24,6 +24,7 @@ function expectRateLimited(res: Response, what: RegExp): void {
     message: expect.stringMatching(what),
     causes: null,
     data: null,
+    requestId: res.headers['x-request-id'],
   });
 }
 

@@ -2,6 +2,8 @@
 // never as HTML. The API key lives only in memory (and on screen) until the panel closes: it is
 // never written to localStorage or sessionStorage.
 
+import { loadDeliveries } from './deliveries.js';
+
 const body = document.body;
 const API_BASE = body.dataset.apiBase || '/api/plugins/webhook';
 const POST_BASE = body.dataset.postBase || '/api/rest/plugins/webhook';
@@ -476,7 +478,7 @@ async function loadDetail() {
     });
     renderList();
   }
-  await loadDora(id);
+  await Promise.all([loadDora(id), loadDeliveries(api, id)]);
 }
 
 // ---------------------------------------------------------------- DORA (shown when the API has it)
