@@ -242,7 +242,11 @@ async function tableSnapshot(db) {
     const [rows] = await db.query(`SELECT * FROM \`${table}\``);
     const volatile = REPLACED_TABLES.includes(table) ? { created_at: undefined } : {};
     snapshot[table] = rows
-      .map((row) => JSON.stringify({ ...row, updated_at: undefined, ...volatile }))
+      // `_raw_data_table` / `_raw_data_id` name the plugin's raw event log row of the delivery
+      // that last wrote the row; the baseline keeps no event log.
+      .map((row) =>
+        JSON.stringify({ ...row, updated_at: undefined, _raw_data_table: undefined, _raw_data_id: undefined, ...volatile }),
+      )
       .sort()
       .join('\n');
   }

@@ -60,3 +60,17 @@ async function runTransaction<T>(
     }
   }
 }
+
+/**
+ * Runs one statement that needs no transaction of its own (an insert of independent rows): on
+ * SQLite in the same queue as the transactions (they share one connection, and a statement sent
+ * while another's transaction is open would join it); elsewhere on any pooled connection, in
+ * autocommit, so that it costs one round trip instead of the three of BEGIN ... COMMIT.
+ */
+export async function withStatement<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (isSqlite(dataSource)) return withTransaction(dataSource, work, 1);
+  return work(dataSource.manager);
+}

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { withTransaction } from '../db/transaction';
+import { withStatement, withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import type { FieldCause } from '../http/errors';
 import type { Logger } from '../logger';
@@ -189,7 +189,7 @@ export class EventLogService {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, BATCH_ROWS);
       try {
-        await withTransaction(this.dataSource, (manager) => upsertRows(manager, RawWebhookEvent, batch));
+        await withStatement(this.dataSource, (manager) => upsertRows(manager, RawWebhookEvent, batch));
       } catch (error) {
         // The deliveries themselves were answered; losing their log rows must not fail them.
         this.warn(`could not write ${batch.length} event log rows`, error);
