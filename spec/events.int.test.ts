@@ -156,6 +156,27 @@ describe('raw event log: every delivery recorded, looked at and replayed', () =>
     expect(again.body).toMatchObject({ replayed: 1, succeeded: 0, refused: 1 });
   });
 
+  it("never replays into a connection a delivery sent with another connection's key", async () => {
+    const other = await createConnection(server, 'ci-other-key', AUTH);
+    const planted = await server.request
+      .post(`${BASE}/connections/by-name/ci-target/deployments`)
+      .set('Authorization', `Bearer ${other.key}`)
+      .send({ ...DEPLOYMENT, id: 'planted' });
+    expect(planted.status).toBe(404);
+    const eventId = planted.headers['x-webhook-event-id'];
+    const { id } = await createConnection(server, 'ci-target', AUTH);
+    const shown = await server.request.get(`${BASE}/connections/${id}/events/${eventId}`).auth(...AUTH);
+    expect(shown.body.sender).toBe(`connection-key:${shown.body.sender.split(':')[1]}:${other.id}`);
+    const replay = await server.request.post(`${BASE}/connections/${id}/events/${eventId}/replay`).auth(...AUTH);
+    expect(replay.status).toBe(403);
+    const bulk = await server.request
+      .post(`${BASE}/connections/${id}/events/replay`)
+      .auth(...AUTH)
+      .send({});
+    expect(bulk.body).toMatchObject({ replayed: 0, skipped: 1 });
+    expect(await server.db.dataSource.getRepository(CicdDeployment).countBy({ id: `webhook:${id}:planted` })).toBe(0);
+  });
+
   it("serves the admin page's deliveries module, which the page imports", async () => {
     const module = await server.request.get('/admin-ui/deliveries.js').auth(...AUTH);
     expect(module.status).toBe(200);

@@ -1,4 +1,5 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
+import { principalOf, type Principal } from '../auth/guards';
 import { errorAnswerOf, requestContextOf } from '../http/request-context';
 import type { Envelope } from '../http/envelope';
 import { outcomeOf, type EventLogService } from './event-log.service';
@@ -40,6 +41,26 @@ function addressedConnection(req: Request): { id: number | null; name: string | 
   const id = params.connectionId;
   if (id !== undefined && /^[1-9]\d{0,15}$/.test(id)) return { id: Number(id), name: null };
   return undefined;
+}
+
+/** Who sent a delivery, by key id or user name: never a credential. */
+export function senderOf(principal: Principal): string {
+  switch (principal.kind) {
+    case 'connection-key':
+      return `connection-key:${principal.apiKey.id}:${principal.connectionId}`;
+    case 'general-key':
+      return `general-key:${principal.apiKey.id}`;
+    case 'basic':
+      return clip(`basic:${principal.username}`, 100) ?? 'basic';
+    default:
+      return principal.kind;
+  }
+}
+
+/** The connection a delivery's key was issued for, when it was sent with a connection's key. */
+export function keyConnectionOf(sender: string | null): number | undefined {
+  const match = /^connection-key:\d+:(\d+)$/.exec(sender ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 function deliveryIdOf(req: Request): string | null {
@@ -99,6 +120,7 @@ export function eventRecorder(eventLog: EventLogService, limitBytes: number): Re
         route: clip(context.route ?? '(unmatched)', 255),
         path,
         requestId: context.id,
+        sender: senderOf(principalOf(res)),
         receivedAt,
         durationMs: Math.round(performance.now() - context.startedAt),
         status,

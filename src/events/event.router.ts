@@ -1,7 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import type { Guards } from '../auth/guards';
 import { connectionOf } from '../connections/resolve-connection';
-import { NotFoundError, fieldError } from '../http/errors';
+import { NotAllowedError, NotFoundError, fieldError } from '../http/errors';
+import { keyConnectionOf } from './event-log.middleware';
+import type { RawWebhookEvent } from './raw-event.entity';
+import type { WebhookConnection } from '../connections/connection.entity';
 import { validateBody } from '../http/validate-body';
 import { BulkReplayDto, EventQueryDto, MAX_BULK_REPLAY } from './event.dto';
 import { viewOf, type EventLogService, type EventOutcome } from './event-log.service';
@@ -20,6 +23,16 @@ const DEFAULT_PAGE_SIZE = 50;
 function eventIdParam(raw: string | undefined): number {
   if (raw === undefined || !/^[1-9]\d{0,15}$/.test(raw)) throw fieldError('eventId', 'must be a positive whole number');
   return Number(raw);
+}
+
+/**
+ * A delivery sent with the key of another connection (refused with 404 while the connection it
+ * named did not exist) is never replayed into this one: the replay runs as an administrator,
+ * and must not carry out what that key could not.
+ */
+function replayable(connection: WebhookConnection, event: RawWebhookEvent): boolean {
+  const keyConnection = keyConnectionOf(event.sender);
+  return keyConnection === undefined || keyConnection === connection.id;
 }
 
 /**
@@ -53,8 +66,13 @@ export function createEventRouter(deps: EventRouterDeps): Router {
     const connection = connectionOf(res);
     const events = await eventLog.refusedToReplay(connection, body, body.limit ?? MAX_BULK_REPLAY);
     const results = [];
+    let skipped = 0;
     // One after another: a bulk replay must not crowd out the deliveries arriving meanwhile.
     for (const event of events) {
+      if (!replayable(connection, event)) {
+        skipped += 1;
+        continue;
+      }
       const answer = await replay(connection, event);
       results.push({ eventId: event.id, replayEventId: answer.eventId, status: answer.status });
     }
@@ -64,6 +82,7 @@ export function createEventRouter(deps: EventRouterDeps): Router {
       succeeded,
       refused: results.filter((r) => r.status >= 400 && r.status < 500).length,
       failed: results.filter((r) => r.status >= 500).length,
+      skipped,
       results,
     });
   });
@@ -80,6 +99,11 @@ export function createEventRouter(deps: EventRouterDeps): Router {
     const connection = connectionOf(res);
     const event = await eventLog.get(connection, eventId);
     if (!event) throw new NotFoundError(`no event ${eventId} in this connection's log`);
+    if (!replayable(connection, event)) {
+      throw new NotAllowedError(
+        `event ${eventId} was sent with the API key of another connection; it is not replayed into this one`,
+      );
+    }
     const answer = await replay(connection, event);
     if (answer.eventId !== null) res.setHeader('X-Webhook-Event-Id', String(answer.eventId));
     res.setHeader('X-Webhook-Replay-Of', String(event.id));

@@ -31,6 +31,13 @@ export class RawWebhookEvent {
   @Varchar('request_id', 64)
   requestId!: string | null;
 
+  /**
+   * Who sent it, never with a credential: `connection-key:<keyId>:<connectionId>`,
+   * `general-key:<keyId>`, `basic:<user>`, `host` or `anonymous`.
+   */
+  @Varchar('sender', 100)
+  sender!: string | null;
+
   @DateTime3('received_at', false)
   receivedAt!: Date;
 

@@ -19,6 +19,7 @@ export const EVENT_TABLES: TableSpec[] = [
       col.varchar('route', 255),
       col.varchar('path', 1000),
       col.varchar('request_id', 64),
+      col.varchar('sender', 100),
       col.datetime3('received_at', { notNull: true }),
       col.int('duration_ms'),
       col.int('status'),
