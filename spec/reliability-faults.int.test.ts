@@ -117,6 +117,7 @@ function expectUnavailableEnvelope(answer: Answer): void {
     code: 503,
     success: false,
     message: expect.stringMatching(/database/),
+    requestId: expect.any(String),
     causes: null,
     data: null,
   });
@@ -291,6 +292,7 @@ describe(`a request stuck waiting on ${ON_MYSQL ? 'an exhausted MariaDB pool' : 
       code: 503,
       success: false,
       message: expect.stringMatching(/database/),
+      requestId: expect.any(String),
       causes: null,
       data: null,
     });

@@ -34,7 +34,12 @@ export async function startTestServer(options: Partial<WebhookPluginOptions> = {
   const plugin = createWebhookPlugin({ dataSource: db.dataSource, logger, rateLimit: false, ...options });
   await plugin.verify();
   const app = createApp(plugin, db.dataSource, logger);
-  return { app, plugin, db, logger, request: supertest(app), close: () => db.close() };
+  const close = async () => {
+    // As a host does: the event log's pending rows are written before the database goes.
+    await plugin.close();
+    await db.close();
+  };
+  return { app, plugin, db, logger, request: supertest(app), close };
 }
 
 /** Creates a connection through the API and returns its id and plaintext key. */

@@ -196,6 +196,12 @@ export class EventLogService {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      if (!this.dataSource.isInitialized) {
+        // The host closed the DataSource without `close()`: nothing can be written any more.
+        this.dropped += this.queue.length;
+        this.queue = [];
+        break;
+      }
       const batch = this.queue.splice(0, BATCH_ROWS);
       try {
         await withStatement(this.dataSource, (manager) => upsertRows(manager, RawWebhookEvent, batch));
@@ -271,7 +277,7 @@ export class EventLogService {
    * per run), so that pruning never holds the table for long. Returns the rows deleted.
    */
   async prune(now: Date = new Date()): Promise<number> {
-    if (!this.settings) return 0;
+    if (!this.settings || !this.dataSource.isInitialized) return 0;
     await this.flush();
     const { retentionDays, retentionRows } = this.settings;
     const repository = this.dataSource.getRepository(RawWebhookEvent);
