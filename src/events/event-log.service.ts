@@ -335,6 +335,7 @@ export class EventLogService {
 
   /** Rows and body bytes of the log, for the metrics. */
   async size(): Promise<{ rows: number; bodyBytes: number }> {
+    await this.flush();
     const rows: { n: number | string; b: number | string | null }[] = await this.dataSource.query(
       `SELECT COUNT(*) AS n, COALESCE(SUM(body_bytes), 0) AS b FROM ${RAW_EVENTS_TABLE}`,
     );
