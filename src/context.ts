@@ -10,6 +10,7 @@ import type { PullRequestService } from './pull-requests/pull-request.service';
 import type { DoraService } from './dora/dora.service';
 import type { ActivityService } from './activity/activity.service';
 import type { EventLogService } from './events/event-log.service';
+import type { SourceSettingsService } from './sources/source-settings.service';
 
 /** The services of the plugin: they take a DataSource and know nothing of Express. */
 export interface WebhookServices {
@@ -23,6 +24,8 @@ export interface WebhookServices {
   activity: ActivityService;
   /** The raw event log of deliveries. */
   events: EventLogService;
+  /** The native sources' signing secrets and settings, and their processed deliveries. */
+  sources: SourceSettingsService;
 }
 
 /** What each resource's router factory receives. */

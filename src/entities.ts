@@ -14,6 +14,7 @@ import {
 import { CicdScope, Project, ProjectMapping, Repo } from './projects/project.entity';
 import { PullRequest } from './pull-requests/pull-request.entity';
 import { RawEventIdBlock, RawWebhookEvent } from './events/raw-event.entity';
+import { SourceDelivery, SourceSettingsRow } from './sources/source.entity';
 
 /** Every entity of the plugin. Hosts add them to their DataSource before `initialize()`. */
 export const webhookEntities = [
@@ -39,6 +40,8 @@ export const webhookEntities = [
   PullRequestDeploymentLink,
   RawWebhookEvent,
   RawEventIdBlock,
+  SourceSettingsRow,
+  SourceDelivery,
 ];
 
 export {
@@ -64,4 +67,6 @@ export {
   PullRequestDeploymentLink,
   RawWebhookEvent,
   RawEventIdBlock,
+  SourceSettingsRow,
+  SourceDelivery,
 };

@@ -33,6 +33,9 @@ import { createReplayer } from './events/replay';
 import { routeBase } from './http/request-context';
 import { requestLog } from './http/request-log';
 import { WebhookMetrics } from './metrics/metrics';
+import { SourceSettingsService } from './sources/source-settings.service';
+import { acceptSignedDeliveries } from './sources/source.router';
+import { createSourceAdminRouter } from './sources/source-admin.router';
 
 /** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
@@ -99,6 +102,7 @@ function createServices(options: ResolvedOptions): WebhookServices {
     pullRequests: new PullRequestService(dataSource),
     dora: new DoraService(dataSource),
     events: new EventLogService(dataSource, options.eventLog, options.logger),
+    sources: new SourceSettingsService(dataSource, apiKeys),
   };
 }
 
@@ -161,7 +165,17 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     const context = contextFor(requireApiKey);
     const routes = Router();
     routes.use(createActivityRouter(context));
-    routes.use('/connections', routeBase('/connections'), createConnectionRouter(context));
+    routes.use(
+      '/connections',
+      routeBase('/connections'),
+      createSourceAdminRouter({
+        connections: services.connections,
+        settings: services.sources,
+        guards: context.guards,
+        readBody: context.readBody,
+      }),
+      createConnectionRouter(context),
+    );
     routes.use('/projects', routeBase('/projects'), createProjectRouter(context));
 
     // Ingestion routes exist in three addressing forms (docs/devlake-compatibility.md §2). The by-name and
@@ -170,6 +184,9 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     const ingest = Router({ mergeParams: true });
     // Credentials are checked before the connection is looked up: without them, a 401, never
     // a 404 that would tell which connections exist. Each route's guard then authorises.
+    // GitHub, GitLab and PagerDuty cannot send credentials: their signature is checked on their
+    // route, once the connection (its secret) is known.
+    ingest.use(acceptSignedDeliveries);
     ingest.use(context.guards.authenticate);
     // The event log wraps ingestion: its routes first (they are not deliveries), then the
     // recorder, then every ingestion route, which it records whatever they answer.

@@ -17,7 +17,9 @@ export type Principal =
   | { kind: 'basic'; username: string }
   | { kind: 'host' }
   | { kind: 'connection-key'; apiKey: ApiKey; connectionId: number }
-  | { kind: 'general-key'; apiKey: ApiKey };
+  | { kind: 'general-key'; apiKey: ApiKey }
+  /** A native source's delivery, to be verified by its signature on its route (src/sources). */
+  | { kind: 'signature'; source: string };
 
 const PRINCIPAL = 'webhookPrincipal';
 
@@ -269,6 +271,7 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
   const admin: RequestHandler = async (req, res, next) => {
     const principal = await authenticated(req, res);
     if (!principal) return;
+    if (principal.kind === 'signature') throw refuse(req, res, 'authentication required');
     // A `plugin:webhook` key without its connection in `extra` is still a connection's key.
     if (
       principal.kind === 'connection-key' ||
@@ -295,6 +298,8 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
   const ingestion: RequestHandler = async (req, res, next) => {
     const principal = await authenticated(req, res);
     if (!principal) return;
+    // A signature is checked by the source's own route, never accepted here.
+    if (principal.kind === 'signature') throw refuse(req, res, 'authentication required');
     const connection = connectionOf(res);
     if (principal.kind === 'connection-key' || principal.kind === 'general-key') {
       const allowed =

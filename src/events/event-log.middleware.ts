@@ -52,6 +52,8 @@ export function senderOf(principal: Principal): string {
       return `general-key:${principal.apiKey.id}`;
     case 'basic':
       return clip(`basic:${principal.username}`, 100) ?? 'basic';
+    case 'signature':
+      return `signature:${principal.source}`;
     default:
       return principal.kind;
   }

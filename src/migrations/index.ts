@@ -4,6 +4,7 @@ import { IssuesAndIncidents1764300000002 } from './1764300000002-issues-and-inci
 import { PullRequestsAndProjects1764300000003 } from './1764300000003-pull-requests-and-projects';
 import { LeadTimeAttribution1764340000001 } from './1764340000001-lead-time-attribution';
 import { RawWebhookEvents1764350000000 } from './1764350000000-raw-webhook-events';
+import { SourceSettings1764360000000 } from './1764360000000-source-settings';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -13,4 +14,5 @@ export const webhookMigrations = [
   PullRequestsAndProjects1764300000003,
   LeadTimeAttribution1764340000001,
   RawWebhookEvents1764350000000,
+  SourceSettings1764360000000,
 ];
