@@ -10,8 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
  * - `token`: the header holds the secret itself (GitLab's `X-Gitlab-Token`).
  */
 export type SignatureScheme =
-  | { kind: 'hmac-sha256'; header: string; prefix: string; several: boolean }
-  | { kind: 'token'; header: string };
+  { kind: 'hmac-sha256'; header: string; prefix: string; several: boolean } | { kind: 'token'; header: string };
 
 export type SignatureCheck = 'valid' | 'missing' | 'wrong';
 

@@ -36,7 +36,10 @@ export function createSourceAdminRouter(deps: SourceAdminRouterDeps): Router {
       title: source.title,
       path: `connections/${connectionId}/${source.name}`,
       signatureHeader: source.scheme.header,
-      signature: source.scheme.kind === 'token' ? 'the secret itself' : `HMAC-SHA256 of the body, hex, after "${source.scheme.prefix}"`,
+      signature:
+        source.scheme.kind === 'token'
+          ? 'the secret itself'
+          : `HMAC-SHA256 of the body, hex, after "${source.scheme.prefix}"`,
       events: source.events,
     })),
   });

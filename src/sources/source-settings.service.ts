@@ -42,7 +42,7 @@ export interface SourceSettingsView {
 }
 
 function parseStored(text: string | null): SourceSettings {
-  let stored: Partial<SourceSettings> = {};
+  let stored: Partial<SourceSettings>;
   try {
     stored = text ? (JSON.parse(text) as Partial<SourceSettings>) : {};
   } catch {
@@ -56,7 +56,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function nameList(field: string, value: unknown, causes: FieldCause[]): string[] | undefined {
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '' || item.length > 255)) {
+  if (
+    !Array.isArray(value) ||
+    value.some((item) => typeof item !== 'string' || item.trim() === '' || item.length > 255)
+  ) {
     causes.push({ field, message: `${field} must be a list of names (non-empty strings of at most 255 characters)` });
     return undefined;
   }

@@ -19,7 +19,10 @@ export class SourceState {
     if (!at || Number.isNaN(at.getTime())) return undefined;
     const stored = await this.dataSource
       .getRepository(Issue)
-      .findOne({ where: { id: prefixedIdOf(connectionId, issueKeyOf(issueKey)) }, select: { id: true, updatedDate: true } });
+      .findOne({
+        where: { id: prefixedIdOf(connectionId, issueKeyOf(issueKey)) },
+        select: { id: true, updatedDate: true },
+      });
     if (stored?.updatedDate && stored.updatedDate.getTime() > at.getTime()) {
       return `this event (${at.toISOString()}) is older than the stored state (${stored.updatedDate.toISOString()}): ignored`;
     }
@@ -38,7 +41,8 @@ export class SourceState {
       select: { id: true, status: true, closedDate: true, mergedDate: true },
     });
     if (!stored) return undefined;
-    if (stored.status === 'MERGED' && status !== 'MERGED') return 'the pull request is already merged: a late event never undoes it';
+    if (stored.status === 'MERGED' && status !== 'MERGED')
+      return 'the pull request is already merged: a late event never undoes it';
     const closed = stored.closedDate ?? stored.mergedDate;
     const at = changedAt ? new Date(changedAt) : undefined;
     if (stored.status === 'CLOSED' && status === 'OPEN' && closed && at && at.getTime() < closed.getTime()) {

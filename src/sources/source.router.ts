@@ -114,7 +114,11 @@ export function createSourceRouter(deps: SourceRouterDeps): Router {
       let written: Record<string, unknown>;
       switch (action.kind) {
         case 'answer':
-          answer(res, action.status, action.message, { source: source.name, ignored: action.status === 202, ...action.data });
+          answer(res, action.status, action.message, {
+            source: source.name,
+            ignored: action.status === 202,
+            ...action.data,
+          });
           return;
         case 'deployment': {
           const dto = await validateBody(DeploymentDto, action.body);
@@ -123,7 +127,12 @@ export function createSourceRouter(deps: SourceRouterDeps): Router {
         }
         case 'pull-request': {
           const dto = await validateBody(PullRequestDto, action.body);
-          const stale = await state.stalePullRequest(connection.id, dto.pullRequestKey, dto.status ?? 'OPEN', action.changedAt);
+          const stale = await state.stalePullRequest(
+            connection.id,
+            dto.pullRequestKey,
+            dto.status ?? 'OPEN',
+            action.changedAt,
+          );
           if (stale) {
             answer(res, 202, stale, { source: source.name, ignored: true });
             return;

@@ -25,7 +25,8 @@ function deploymentStatus(body: Record<string, unknown>, settings: SourceSetting
     kind: 'deployment',
     body: defined({
       id: `github:deployment:${str(deployment.id) ?? ''}`,
-      displayTitle: str(deployment.description) ?? `${str(repository.full_name) ?? ''} ${str(deployment.ref) ?? ''}`.trim(),
+      displayTitle:
+        str(deployment.description) ?? `${str(repository.full_name) ?? ''} ${str(deployment.ref) ?? ''}`.trim(),
       name: str(deployment.task),
       result,
       environment: environmentOf(environment, settings),
@@ -54,7 +55,8 @@ function workflowRun(body: Record<string, unknown>, settings: SourceSettings): S
   if (!settings.workflows.some((wanted) => wanted === name || wanted === path)) {
     return ignored(`workflow "${name}" is not one this connection counts as a deployment (setting "workflows")`);
   }
-  if (str(body.action) !== 'completed') return ignored(`workflow run "${str(body.action) ?? ''}": only completed runs count`);
+  if (str(body.action) !== 'completed')
+    return ignored(`workflow run "${str(body.action) ?? ''}": only completed runs count`);
   const conclusion = str(run.conclusion) ?? '';
   const result = RUN_RESULTS[conclusion];
   if (!result) return ignored(`workflow run concluded "${conclusion}": not a deployment`);
@@ -172,7 +174,8 @@ export const githubSource: SourceTranslator = {
         return {
           kind: 'answer',
           status: 200,
-          message: 'pong: this connection uses deployment_status, workflow_run (named workflows), pull_request and issues (incident label)',
+          message:
+            'pong: this connection uses deployment_status, workflow_run (named workflows), pull_request and issues (incident label)',
           data: {
             events: ['deployment_status', 'workflow_run', 'pull_request', 'issues'],
             workflows: settings.workflows,

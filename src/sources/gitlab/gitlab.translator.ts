@@ -2,7 +2,12 @@ import { defined, environmentOf, header, ignored, obj, str, type SourceAction, t
 import type { SourceSettings } from '../source-settings.service';
 
 /** Deployment and pipeline statuses that are final; `running`, `created`, `pending` are not counted. */
-const RESULTS: Record<string, string> = { success: 'SUCCESS', failed: 'FAILURE', canceled: 'ABORT', cancelled: 'ABORT' };
+const RESULTS: Record<string, string> = {
+  success: 'SUCCESS',
+  failed: 'FAILURE',
+  canceled: 'ABORT',
+  cancelled: 'ABORT',
+};
 
 /**
  * GitLab writes webhook times as `2021-04-28 21:50:00 +0200` or `2013-12-03 17:23:34 UTC`
@@ -26,7 +31,8 @@ function labelsOf(attributes: Record<string, unknown>, body: Record<string, unkn
 function deployment(body: Record<string, unknown>, settings: SourceSettings): SourceAction {
   const status = str(body.status) ?? '';
   const result = RESULTS[status];
-  if (!result) return ignored(`deployment status "${status}" is not final: not counted until success, failed or canceled`);
+  if (!result)
+    return ignored(`deployment status "${status}" is not final: not counted until success, failed or canceled`);
   const project = obj(body.project);
   const environment = str(body.environment);
   // The full sha is the last segment of `commit_url` (the hook sends `short_sha` only).
@@ -61,11 +67,14 @@ function pipeline(body: Record<string, unknown>, settings: SourceSettings): Sour
   const name = str(attributes.name) ?? '';
   const path = str(project.path_with_namespace) ?? '';
   if (!settings.pipelines.some((wanted) => wanted === name || wanted === path)) {
-    return ignored(`pipeline "${name || path}" is not one this connection counts as a deployment (setting "pipelines")`);
+    return ignored(
+      `pipeline "${name || path}" is not one this connection counts as a deployment (setting "pipelines")`,
+    );
   }
   const status = str(attributes.status) ?? '';
   const result = RESULTS[status];
-  if (!result) return ignored(`pipeline status "${status}" is not final: not counted until success, failed or canceled`);
+  if (!result)
+    return ignored(`pipeline status "${status}" is not final: not counted until success, failed or canceled`);
   return {
     kind: 'deployment',
     body: defined({
