@@ -3,6 +3,7 @@
 // never written to localStorage or sessionStorage.
 
 import { loadDeliveries } from './deliveries.js';
+import { loadSources } from './sources.js';
 
 const body = document.body;
 const API_BASE = body.dataset.apiBase || '/api/plugins/webhook';
@@ -478,7 +479,7 @@ async function loadDetail() {
     });
     renderList();
   }
-  await Promise.all([loadDora(id), loadDeliveries(api, id)]);
+  await Promise.all([loadDora(id), loadSources(api, API_BASE, id), loadDeliveries(api, id)]);
 }
 
 // ---------------------------------------------------------------- DORA (shown when the API has it)
