@@ -189,6 +189,13 @@ describe('native sources: GitHub, GitLab and PagerDuty post signed deliveries to
         .send(`${body} `);
       expect(tampered.status).toBe(401);
       expect(await deployments(id)).toHaveLength(0);
+
+      // Refused deliveries are in the log for diagnosis, without the body an unverified sender sent.
+      await server.plugin.services.events.flush();
+      const refused = await server.db.dataSource
+        .getRepository(RawWebhookEvent)
+        .findOneByOrFail({ id: Number(tampered.headers['x-webhook-event-id']) });
+      expect(refused).toMatchObject({ sender: 'signature:github', status: 401, body: null });
     });
 
     it('makes a redelivery a no-op and never lets a late pending status undo a success', async () => {

@@ -114,6 +114,11 @@ export function eventRecorder(eventLog: EventLogService, limitBytes: number): Re
       const answer = context.answer as Envelope | undefined;
       const body: unknown = req.body;
       const buffer = Buffer.isBuffer(body) ? body : (res.locals.webhookRawBody as Buffer | undefined);
+      // A delivery whose signature did not verify came from someone who may not hold the
+      // secret: it is recorded (so a wrong secret can be diagnosed) but its body is not kept,
+      // so that nobody without credentials can store data on the server.
+      const sender = principalOf(res);
+      const unverified = sender.kind === 'signature' && status === 401;
       eventLog.record({
         id,
         connectionId: (res.locals.webhookConnection as { id?: number } | undefined)?.id ?? connection.id,
@@ -122,7 +127,7 @@ export function eventRecorder(eventLog: EventLogService, limitBytes: number): Re
         route: clip(context.route ?? '(unmatched)', 255),
         path,
         requestId: context.id,
-        sender: senderOf(principalOf(res)),
+        sender: senderOf(sender),
         receivedAt,
         durationMs: Math.round(performance.now() - context.startedAt),
         status,
@@ -134,7 +139,7 @@ export function eventRecorder(eventLog: EventLogService, limitBytes: number): Re
         userAgent: clip(req.headers['user-agent'], 255),
         deliveryId: deliveryIdOf(req),
         bodyBytes: buffer ? buffer.length : Number.isFinite(contentLength) ? contentLength : null,
-        body: buffer ?? null,
+        body: unverified ? null : (buffer ?? null),
         replayOf: (res.locals[REPLAY_OF] as number | undefined) ?? null,
       });
     };
