@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { issueKeyOf } from '../src/issues/issue.service';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
-import { ON_MYSQL } from './helpers/test-db';
+import { ON_MYSQL, runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 
@@ -262,13 +262,18 @@ describe(`hostile and broken input on ${ON_MYSQL ? 'MariaDB (utf8mb4)' : 'SQLite
           for (const field of refused) expect(named).toContain(`"field":"${field}"`);
         } else {
           expect(issue.status).toBe(200);
-          const [row] = (await server.db.dataSource.query(
-            'SELECT title, description, original_status AS originalStatus FROM issues WHERE id = ?',
+          const [row] = await runSql<{ title: string; description: string; original_status: string }[]>(
+            server.db.dataSource,
+            'SELECT title, description, original_status FROM issues WHERE id = ?',
             // Trailing spaces of a key are dropped (MySQL's PAD SPACE would merge them anyway).
             [`webhook:${cid}:${issueKeyOf(issueKey)}`],
-          )) as { title: string; description: string; originalStatus: string }[];
+          );
           // An empty optional value counts as not sent (DevLake's Go zero values): NULL.
-          expect(row).toEqual({ title, description: description === '' ? null : description, originalStatus });
+          expect(row).toEqual({
+            title,
+            description: description === '' ? null : description,
+            original_status: originalStatus,
+          });
         }
 
         const id = `D${serial}-${refName}`;
@@ -294,11 +299,12 @@ describe(`hostile and broken input on ${ON_MYSQL ? 'MariaDB (utf8mb4)' : 'SQLite
           for (const field of refusedDeployment) expect(named).toContain(`"field":"${field}"`);
         } else {
           expect(deployment.status).toBe(200);
-          const [row] = (await server.db.dataSource.query(
-            'SELECT d.display_title AS displayTitle, c.ref_name AS refName, c.commit_msg AS commitMsg FROM cicd_deployments d JOIN cicd_deployment_commits c ON c.cicd_deployment_id = d.id WHERE d.id = ?',
+          const [row] = await runSql<{ display_title: string; ref_name: string; commit_msg: string }[]>(
+            server.db.dataSource,
+            'SELECT d.display_title, c.ref_name, c.commit_msg FROM cicd_deployments d JOIN cicd_deployment_commits c ON c.cicd_deployment_id = d.id WHERE d.id = ?',
             [`webhook:${cid}:${id}`],
-          )) as { displayTitle: string; refName: string; commitMsg: string }[];
-          expect(row).toEqual({ displayTitle: title, refName, commitMsg: description });
+          );
+          expect(row).toEqual({ display_title: title, ref_name: refName, commit_msg: description });
         }
       }),
       { numRuns: RUNS / 2 },

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { upsertRows } from '../db/upsert';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import { InputError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
@@ -231,7 +232,9 @@ export class DeploymentService {
       // Plain SQL: this runs on every POST, and the query builder's parsing cost more CPU than
       // the statement itself.
       await manager.query(
-        `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
+        dialectOf(manager).sql(
+          `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
+        ),
         [deploymentId, ...commitIds],
       );
       for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
