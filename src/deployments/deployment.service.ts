@@ -242,7 +242,9 @@ export class DeploymentService {
       }
       // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
       await manager.query(
-        `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
+        dialectOf(manager).sql(
+          `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
+        ),
         [deploymentId],
       );
       const keys = [...new Set(dto.pullRequestKeys ?? [])];
