@@ -2,10 +2,12 @@
 // hand-written baseline, database round trips per request, DORA query time at scale, and the
 // server's memory; writes bench/RESULTS.md. It reports; it never passes or fails on a time.
 //
-//   node bench/run.mjs [--quick] [--out <file>]
+//   node bench/run.mjs [--quick] [--out <file>] [--postgres-only]
 //
 // Needs `npm run build` first (the `bench` script does it) and MariaDB at MYSQL_URL
-// (default mysql://root@127.0.0.1:3306); creates and drops its own database there.
+// (default mysql://root@127.0.0.1:3306); creates and drops its own database there. Measures the
+// plugin on PostgreSQL too when one answers at POSTGRES_URL (default
+// postgres://postgres:postgres@127.0.0.1:5432/postgres), in a database of its own.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,8 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import { bodies, sampleBody, SCENARIOS } from './payloads.mjs';
 import { startCountingProxy, difference } from './mysql-counter.mjs';
-import { doraRows, insertMysql, insertSqlite } from './dora-data.mjs';
+import pg from 'pg';
+import { doraRows, insertMysql, insertPostgres, insertSqlite } from './dora-data.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -28,6 +31,8 @@ const QUICK = args.includes('--quick');
 const PROFILE_ONLY = args.includes('--profile-only');
 /** MariaDB ingestion only (no SQLite, no DORA), printed, no RESULTS.md: for comparing builds. */
 const INGESTION_ONLY = args.includes('--ingestion-only');
+/** The PostgreSQL phase only (ingestion and DORA), printed, no RESULTS.md. */
+const POSTGRES_ONLY = args.includes('--postgres-only');
 /** Re-renders RESULTS.md from a run's saved figures (bench/tmp/last-run.json) without running anything. */
 const RENDER = args.includes('--render') ? path.resolve(args[args.indexOf('--render') + 1]) : undefined;
 const SAVED = path.join(ROOT, 'bench/tmp/last-run.json');
@@ -35,6 +40,8 @@ const OUT = args.includes('--out')
   ? path.resolve(args[args.indexOf('--out') + 1])
   : path.join(ROOT, 'bench/RESULTS.md');
 const MYSQL_URL = (process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
+/** A PostgreSQL server where the bench may create and drop a database; the phase is skipped when none answers. */
+const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/$/, '');
 const PREFIX = '/api/plugins/webhook';
 
 const SETTINGS = QUICK
@@ -578,6 +585,46 @@ async function mariadbPhase(report) {
   }
 }
 
+/** The plugin alone on PostgreSQL: ingestion rounds and DORA at scale (the baseline is a mysql2 server). */
+async function postgresPhase(report) {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  try {
+    await admin.connect();
+  } catch (error) {
+    log(`no PostgreSQL at ${new URL(POSTGRES_URL).host} (${error.code ?? error.message}): PostgreSQL phase skipped`);
+    return;
+  }
+  const dbName = `dlw_bench_${randomBytes(4).toString('hex')}`;
+  const { rows } = await admin.query('SHOW server_version');
+  report.machine.postgres = rows[0].server_version;
+  await admin.query(`CREATE DATABASE "${dbName}" ENCODING 'UTF8'`);
+  log(`PostgreSQL ${report.machine.postgres}: database ${dbName}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${dbName}`;
+  let plugin;
+  const db = new pg.Client({ connectionString: url.toString() });
+  try {
+    plugin = await startPlugin(url.toString());
+    plugin.role = 'plugin';
+    const rest = rssMiB(plugin.child.pid);
+    const connection = await createConnection(plugin, 'bench');
+    await warmUp([plugin], connection);
+    const warm = { plugin: rssMiB(plugin.child.pid) };
+    const { runs, rss } = await ingestionRounds('PostgreSQL', [plugin], connection);
+    await sleep(5000);
+    report.postgres = { runs, memory: { start: rest, warm, rounds: rss, idle: { plugin: rssMiB(plugin.child.pid) } } };
+
+    const doraConnection = await createConnection(plugin, 'dora');
+    await db.connect();
+    report.postgres.dora = await doraAtScale(plugin, doraConnection, (batches) => insertPostgres(db, batches));
+  } finally {
+    await db.end().catch(() => undefined);
+    await stopChild(plugin);
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
 async function sqlitePhase(report) {
   const dir = path.join(os.tmpdir(), `dlw_bench_${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
@@ -738,7 +785,7 @@ function writeResults(report) {
     '## Machine',
     '',
     `- CPU: ${m.cpu}, ${m.cores} cores; memory ${fmt(m.memoryGiB, 1)} GiB`,
-    `- Node ${m.node}; MariaDB ${m.mariadb}; SQLite (better-sqlite3) ${m.sqlite}; ${m.os}`,
+    `- Node ${m.node}; MariaDB ${m.mariadb}; SQLite (better-sqlite3) ${m.sqlite}${m.postgres ? `; PostgreSQL ${m.postgres}` : ''}; ${m.os}`,
     `- Load average (1, 5, 15 min) before: ${report.loadBefore.map((v) => v.toFixed(2)).join(', ')}; after: ${report.loadAfter.map((v) => v.toFixed(2)).join(', ')}.` +
       (heavyLoad
         ? ` **The machine was busy** (load above its ${m.cores} cores: other work was running), so absolute figures are low and noisy; the plugin ÷ baseline ratios, measured in alternating runs, are the meaningful figures.`
@@ -769,6 +816,14 @@ function writeResults(report) {
     '',
     lite.text,
     '',
+    ...(report.postgres
+      ? [
+          '## Ingestion on PostgreSQL (plugin only)',
+          '',
+          figureTable(report.postgres.runs, ['plugin']).text,
+          '',
+        ]
+      : []),
     '## Database round trips per request (MariaDB)',
     '',
     `Counted by a TCP proxy between the server and MariaDB that reads the MySQL protocol (each command packet is one round trip), over ${SETTINGS.countRequests} requests per scenario at 8 connections after a warm-up, so other users of the same MariaDB are not counted.`,
@@ -805,6 +860,7 @@ function writeResults(report) {
     '',
     doraTable(report.sqlite.dora),
     '',
+    ...(report.postgres ? ['### PostgreSQL', '', doraTable(report.postgres.dora), ''] : []),
     '## Memory',
     '',
     '### MariaDB',
@@ -815,6 +871,7 @@ function writeResults(report) {
     '',
     memoryTable(report.sqlite.memory, ['plugin']),
     '',
+    ...(report.postgres ? ['### PostgreSQL', '', memoryTable(report.postgres.memory, ['plugin']), ''] : []),
   ];
   lines.push(...analysis(report), '');
   if (report.notes.length) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
@@ -873,9 +930,17 @@ async function main() {
     notes: [],
   };
   log(`${QUICK ? 'quick' : 'full'} run; load average ${report.loadBefore.map((v) => v.toFixed(2)).join(' ')}`);
+  if (POSTGRES_ONLY) {
+    await postgresPhase(report);
+    if (report.postgres) {
+      process.stdout.write(`${figureTable(report.postgres.runs, ['plugin']).text}\n\n${doraTable(report.postgres.dora)}\n`);
+    }
+    return;
+  }
   await mariadbPhase(report);
   if (INGESTION_ONLY) return;
   await sqlitePhase(report);
+  await postgresPhase(report);
   report.loadAfter = os.loadavg();
   for (const [name, seen] of serverOutput) {
     report.notes.push(

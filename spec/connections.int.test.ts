@@ -1,6 +1,7 @@
 import { hashApiKey } from '../src/auth/api-key.service';
 import { ApiKey } from '../src/auth/api-key.entity';
 import { startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 
@@ -103,7 +104,7 @@ describe('connections API (contract §2, §8)', () => {
     await server.request.post(`${BASE}/${id}/issues`).send(issue).expect(200);
     await server.request.patch(`${BASE}/connections/${id}`).send({ name: 'after' }).expect(200);
     for (const table of ['boards', 'cicd_scopes', 'repos']) {
-      const rows = await server.db.dataSource.query(`SELECT name FROM ${table} WHERE id = ?`, [`webhook:${id}`]);
+      const rows = await runSql(server.db.dataSource, `SELECT name FROM ${table} WHERE id = ?`, [`webhook:${id}`]);
       expect(rows).toEqual([{ name: 'after' }]);
     }
     // A later issue does not rename the board back or touch it otherwise.
@@ -111,7 +112,7 @@ describe('connections API (contract §2, §8)', () => {
       .post(`${BASE}/${id}/issues`)
       .send({ ...issue, issueKey: 'K-2' })
       .expect(200);
-    expect(await server.db.dataSource.query('SELECT name FROM boards WHERE id = ?', [`webhook:${id}`])).toEqual([
+    expect(await runSql(server.db.dataSource, 'SELECT name FROM boards WHERE id = ?', [`webhook:${id}`])).toEqual([
       { name: 'after' },
     ]);
   });

@@ -1,5 +1,6 @@
 import { CicdDeployment, CicdDeploymentCommit } from '../src/deployments/deployment.entity';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 
@@ -415,7 +416,8 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
   it("writes rows that a DORA query finds by DevLake's column names", async () => {
     // DevLake's dashboards read these columns by name; a raw query proves the names, not the entity.
     await post({ id: 'dora-1', environment: 'PRODUCTION', commitSha: SHA_B, repoUrl: REPO_API }, otherCid);
-    const rows: { n: number | string }[] = await server.db.dataSource.query(
+    const rows = await runSql<{ n: number | string }[]>(
+      server.db.dataSource,
       `SELECT COUNT(*) AS n FROM cicd_deployment_commits cdc
        WHERE cdc.cicd_scope_id = ? AND cdc.environment = 'PRODUCTION' AND cdc.result = 'SUCCESS'
          AND cdc.cicd_deployment_id = ? AND cdc.finished_date IS NOT NULL`,

@@ -1,4 +1,6 @@
+import { dialectOf } from '../src/db/dialect';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 const WINDOW = 'from=2026-03-02T00:00:00Z&to=2026-03-16T00:00:00Z';
@@ -268,7 +270,8 @@ describe("DevLake's project_pr_metrics, kept current", () => {
   afterAll(async () => server.close());
 
   async function metrics(projectName: string): Promise<Map<string, MetricRow>> {
-    const rows: MetricRow[] = await server.db.dataSource.query(
+    const rows = await runSql<MetricRow[]>(
+      server.db.dataSource,
       'SELECT id, project_name, deployment_commit_id, pr_cycle_time, pr_deploy_time FROM project_pr_metrics WHERE project_name = ?',
       [projectName],
     );
@@ -279,7 +282,7 @@ describe("DevLake's project_pr_metrics, kept current", () => {
   async function dashboardLeadTime(projectName: string): Promise<number | null> {
     const [sql, parameters] = server.db.dataSource.driver.escapeQueryWithParameters(
       `SELECT DISTINCT pr.id, ppm.pr_cycle_time AS t FROM pull_requests pr
-         JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND pm.\`table\` = 'repos'
+         JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND pm.${dialectOf(server.db.dataSource).quote('table')} = 'repos'
          JOIN project_pr_metrics ppm ON ppm.id = pr.id AND ppm.project_name = pm.project_name
          JOIN cicd_deployment_commits cdc ON ppm.deployment_commit_id = cdc.id
         WHERE pm.project_name = :projectName AND pr.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL
@@ -376,7 +379,8 @@ describe("DevLake's project_pr_metrics, kept current", () => {
       merged: '2026-03-02T10:00:00Z',
       sha: 'l1',
     });
-    const rows: { n: number | string }[] = await server.db.dataSource.query(
+    const rows = await runSql<{ n: number | string }[]>(
+      server.db.dataSource,
       'SELECT COUNT(*) AS n FROM project_pr_metrics WHERE id = ?',
       [`webhook:${id}:1`],
     );

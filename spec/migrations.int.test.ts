@@ -1,6 +1,6 @@
 import { webhookMigrations } from '../src/migrations';
 import { createDataSource } from '../src/server/data-source';
-import { createTestDatabase, ON_MYSQL, type TestDatabase } from './helpers/test-db';
+import { createTestDatabase, ON_MYSQL, ON_POSTGRES, type TestDatabase } from './helpers/test-db';
 import type { DataSource } from 'typeorm';
 
 /** Every table the plugin's migrations create on an empty database. */
@@ -30,7 +30,9 @@ const OUR_TABLES = [
 async function tables(dataSource: DataSource): Promise<string[]> {
   const rows: Record<string, string>[] = ON_MYSQL
     ? await dataSource.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()')
-    : await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table'");
+    : ON_POSTGRES
+      ? await dataSource.query("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'")
+      : await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table'");
   return rows.map((row) => row.name ?? row.NAME ?? row.TABLE_NAME);
 }
 
@@ -38,6 +40,14 @@ async function columnType(dataSource: DataSource, table: string, column: string)
   if (ON_MYSQL) {
     const rows = await dataSource.query(
       'SELECT column_type AS t FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?',
+      [table, column],
+    );
+    return String(rows[0]?.t);
+  }
+  if (ON_POSTGRES) {
+    const rows = await dataSource.query(
+      `SELECT format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a
+        WHERE a.attrelid = $1::regclass AND a.attname = $2 AND NOT a.attisdropped`,
       [table, column],
     );
     return String(rows[0]?.t);
@@ -60,7 +70,7 @@ describe('migrations (issue 2, point 4)', () => {
     await database.drop();
   });
 
-  it("creates DevLake's tables with DevLake's MySQL types, keeps rows, and drops them all on the way down", async () => {
+  it("creates DevLake's tables with DevLake's types for the engine, keeps rows, and drops them all on the way down", async () => {
     await dataSource.runMigrations({ transaction: 'each' });
     expect(await tables(dataSource)).toEqual(expect.arrayContaining(OUR_TABLES));
     if (ON_MYSQL) {
@@ -68,6 +78,13 @@ describe('migrations (issue 2, point 4)', () => {
       expect(await columnType(dataSource, 'cicd_deployment_commits', 'commit_msg')).toBe('longtext');
       expect(await columnType(dataSource, '_tool_webhook_connections', 'id')).toBe('bigint(20) unsigned');
       expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('varchar(100)');
+    } else if (ON_POSTGRES) {
+      // What DevLake's gorm models are on PostgreSQL: time.Time, string without size, uint64.
+      expect(await columnType(dataSource, 'cicd_deployment_commits', 'created_date')).toBe('timestamp with time zone');
+      expect(await columnType(dataSource, 'cicd_deployment_commits', 'commit_msg')).toBe('text');
+      expect(await columnType(dataSource, '_tool_webhook_connections', 'id')).toBe('bigint');
+      expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('character varying(100)');
+      expect(await columnType(dataSource, 'issues', 'is_subtask')).toBe('boolean');
     } else {
       expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('varchar(100)');
     }
@@ -110,7 +127,9 @@ describe('migrations (issue 2, point 4)', () => {
     expect(left).not.toContain('cicd_deployment_commits');
     expect(await dataSource.query('SELECT id FROM cicd_deployments')).toEqual([{ id: 'devlake-1' }]);
     // The columns the migration added to DevLake's table are gone again; DevLake's stay.
-    expect(await columnType(dataSource, 'cicd_deployments', 'devlake_only')).toMatch(/varchar\(10\)/);
+    expect(await columnType(dataSource, 'cicd_deployments', 'devlake_only')).toMatch(
+      /(varchar|character varying)\(10\)/,
+    );
     expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('undefined');
   });
 });

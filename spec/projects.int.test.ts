@@ -1,6 +1,8 @@
 import { Board } from '../src/issues/issue.entity';
 import { CicdScope, Project, ProjectMapping, Repo } from '../src/projects/project.entity';
 import { startTestServer, type TestServer } from './helpers/test-app';
+import { dialectOf } from '../src/db/dialect';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 const PROJECT = 'Team Shop';
@@ -9,17 +11,18 @@ const WINDOW = 'from=2026-03-02T00:00:00Z&to=2026-03-16T00:00:00Z';
 /**
  * The joins DevLake's DORA dashboard makes (grafana/dashboards/DORA.json): deployments through
  * `cicd_scopes`, incidents through their own `table` (`boards`), pull requests through `repos`.
- * Backticks quote the reserved `table` on MySQL and SQLite alike.
+ * `TABLE` stands for the reserved column name `table`, quoted as the engine quotes it (backticks
+ * in DevLake's MySQL dashboards, double quotes on PostgreSQL).
  */
 const DASHBOARD_JOINS = {
   deployments: `SELECT COUNT(DISTINCT cdc.cicd_deployment_id) AS n FROM cicd_deployment_commits cdc
-    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND pm.\`table\` = 'cicd_scopes'
+    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND pm.TABLE = 'cicd_scopes'
     WHERE pm.project_name = ? AND cdc.result = 'SUCCESS' AND cdc.environment = 'PRODUCTION'`,
   incidents: `SELECT COUNT(*) AS n FROM incidents i
-    JOIN project_mapping pm ON i.scope_id = pm.row_id AND pm.\`table\` = i.\`table\`
+    JOIN project_mapping pm ON i.scope_id = pm.row_id AND pm.TABLE = i.TABLE
     WHERE pm.project_name = ?`,
   pullRequests: `SELECT COUNT(*) AS n FROM pull_requests pr
-    JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND pm.\`table\` = 'repos'
+    JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND pm.TABLE = 'repos'
     WHERE pm.project_name = ?`,
 };
 
@@ -70,8 +73,10 @@ describe('projects (contract §8, issue 8)', () => {
   }
 
   async function dashboardCounts(projectName: string) {
-    const count = async (sql: string) =>
-      Number(((await server.db.dataSource.query(sql, [projectName])) as { n: unknown }[])[0].n);
+    const count = async (sql: string) => {
+      const quoted = sql.replaceAll('TABLE', dialectOf(server.db.dataSource).quote('table'));
+      return Number((await runSql<{ n: unknown }[]>(server.db.dataSource, quoted, [projectName]))[0].n);
+    };
     return {
       deployments: await count(DASHBOARD_JOINS.deployments),
       incidents: await count(DASHBOARD_JOINS.incidents),

@@ -9,7 +9,7 @@ import {
   WEBHOOK,
   type RunningServer,
 } from './helpers/reliability';
-import { createTestDatabase, ON_MYSQL, type TestDatabase } from './helpers/test-db';
+import { createTestDatabase, ENGINE, type TestDatabase } from './helpers/test-db';
 
 const DEPLOYMENT_POSTS = 200;
 const ISSUE_POSTS = 100;
@@ -39,10 +39,10 @@ const ISSUE = {
 
 /**
  * Issue 9, points 1 and 7: instances are stateless, so several of them on one database behave
- * as one. Two server processes share one database: MariaDB when TEST_DB_URL says so, else one
+ * as one. Two server processes share one database: MariaDB or PostgreSQL when TEST_DB_URL says so, else one
  * SQLite file in WAL mode (where the second process waits on SQLite's lock, SQLITE_BUSY).
  */
-describe(`two server processes on one ${ON_MYSQL ? 'MariaDB' : 'SQLite (WAL) file'} database (issue 9, points 1 and 7)`, () => {
+describe(`two server processes on one ${ENGINE === 'SQLite' ? 'SQLite (WAL) file' : ENGINE} database (issue 9, points 1 and 7)`, () => {
   let database: TestDatabase;
   let servers: RunningServer[] = [];
   let reader: DataSource;

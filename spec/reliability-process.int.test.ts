@@ -2,7 +2,8 @@ import http from 'node:http';
 import { createConnection as createMysqlConnection } from 'mysql2/promise';
 import { send, type Answer } from './helpers/http-client';
 import { createConnectionOn, startServer, WEBHOOK, type RunningServer } from './helpers/reliability';
-import { createTestDatabase, ON_MYSQL, TEST_DB_URL, type TestDatabase } from './helpers/test-db';
+import { Client as PgClient } from 'pg';
+import { createTestDatabase, ON_MYSQL, ON_POSTGRES, TEST_DB_URL, type TestDatabase } from './helpers/test-db';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -126,6 +127,18 @@ describe('security of a running server (issue 9, point 6)', () => {
       url.username = DB_USER;
       url.password = DB_PASSWORD;
       dbUrl = url.toString();
+    } else if (ON_POSTGRES) {
+      // The same on PostgreSQL: a role with a password that owns the test's database.
+      const name = new URL(database.url).pathname.slice(1);
+      const admin = new PgClient({ connectionString: TEST_DB_URL });
+      await admin.connect();
+      await admin.query(`CREATE ROLE ${DB_USER} LOGIN PASSWORD '${DB_PASSWORD}'`);
+      await admin.query(`ALTER DATABASE "${name}" OWNER TO ${DB_USER}`);
+      await admin.end();
+      const url = new URL(database.url);
+      url.username = DB_USER;
+      url.password = DB_PASSWORD;
+      dbUrl = url.toString();
     }
     server = await startServer({
       DB_URL: dbUrl,
@@ -144,6 +157,12 @@ describe('security of a running server (issue 9, point 6)', () => {
       await admin.end();
     }
     await database.drop();
+    if (ON_POSTGRES) {
+      const admin = new PgClient({ connectionString: TEST_DB_URL });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${DB_USER}`);
+      await admin.end();
+    }
   });
 
   const basic = (user: string, pass: string) => ({
@@ -189,7 +208,7 @@ describe('security of a running server (issue 9, point 6)', () => {
     await call(`${WEBHOOK}/connections/${cid + 1}/deployments`, { body: deployment('d2', 1), headers: bearer });
 
     const secrets = { key, ADMIN_PASS, ENCRYPTION_SECRET, basic: basic('admin', ADMIN_PASS).authorization.slice(6) };
-    if (ON_MYSQL) Object.assign(secrets, { DB_PASSWORD });
+    if (ON_MYSQL || ON_POSTGRES) Object.assign(secrets, { DB_PASSWORD });
     const logs = server.process.stdout() + server.process.stderr();
     expect(logs.split('\n').filter((line) => line.includes('"level"')).length).toBeGreaterThan(5);
     for (const [name, secret] of Object.entries(secrets)) {

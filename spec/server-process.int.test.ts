@@ -38,7 +38,7 @@ describe('the standalone server process (issue 2, point 3)', () => {
           .split('\n')
           .find((l) => l.includes('listening on')) ?? '';
       expect(line).toContain(`http://127.0.0.1:${port}`);
-      expect(line).toMatch(/database: (SQLite|MySQL)/);
+      expect(line).toMatch(/database: (SQLite|MySQL|PostgreSQL)/);
       expect(line).toContain('auth: open on loopback only');
       expect(server.stdout() + server.stderr()).not.toContain('do-not-print-me');
 

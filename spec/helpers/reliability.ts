@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/server/config';
 import { createDataSource } from '../../src/server/data-source';
 import { send } from './http-client';
+import { runSql } from './test-db';
 import { freePort, spawnServer, waitForListening, type ServerProcess } from './server-process';
 
 export const WEBHOOK = '/api/plugins/webhook';
@@ -53,6 +54,6 @@ export async function openDatabase(config: DatabaseConfig): Promise<DataSource> 
 
 /** Counts rows: `SELECT COUNT(*)` with parameters, as a number on both databases. */
 export async function countRows(dataSource: DataSource, sql: string, parameters: unknown[] = []): Promise<number> {
-  const rows = (await dataSource.query(sql, parameters)) as { n: number | string }[];
+  const rows = await runSql<{ n: number | string }[]>(dataSource, sql, parameters);
   return Number(rows[0].n);
 }

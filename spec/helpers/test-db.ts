@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { dialectOf } from '../../src/db/dialect';
 import { parseDbUrl, type DatabaseConfig } from '../../src/server/config';
 import { createDataSource } from '../../src/server/data-source';
 
@@ -13,6 +15,32 @@ import { createDataSource } from '../../src/server/data-source';
  */
 export const TEST_DB_URL = process.env.TEST_DB_URL ?? '';
 export const ON_MYSQL = TEST_DB_URL.startsWith('mysql') || TEST_DB_URL.startsWith('mariadb');
+export const ON_POSTGRES = TEST_DB_URL.startsWith('postgres');
+/** The engine under test, as test titles name it. */
+export const ENGINE = ON_MYSQL ? 'MariaDB' : ON_POSTGRES ? 'PostgreSQL' : 'SQLite';
+
+/** Runs one statement on the server named by TEST_DB_URL (PostgreSQL), then disconnects. */
+async function onPostgresServer(sql: string): Promise<void> {
+  const client = new Client({ connectionString: TEST_DB_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs a statement written with `?` placeholders on any engine (PostgreSQL numbers them), as the
+ * services do. Aliases are lower case: PostgreSQL folds unquoted names.
+ */
+export function runSql<T = Record<string, unknown>[]>(
+  dataSource: DataSource,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<T> {
+  return dataSource.query(dialectOf(dataSource).sql(sql), parameters) as Promise<T>;
+}
 
 export interface TestDatabase {
   config: DatabaseConfig;
@@ -21,8 +49,21 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database (a temp SQLite file, or a new MySQL schema). */
+/** Creates an empty database (a temp SQLite file, a new MySQL schema or a new PostgreSQL database). */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  if (ON_POSTGRES) {
+    const base = new URL(TEST_DB_URL);
+    const name = `dlw_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await onPostgresServer(`CREATE DATABASE "${name}" ENCODING 'UTF8'`);
+    base.pathname = `/${name}`;
+    const url = base.toString();
+    return {
+      config: parseDbUrl(url),
+      url,
+      // FORCE: a child process killed by a test may leave a connection behind.
+      drop: () => onPostgresServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    };
+  }
   if (!ON_MYSQL) {
     const dir = mkdtempSync(path.join(tmpdir(), 'dlw-test-'));
     const file = path.join(dir, 'test.sqlite');

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { ApiKeyService, connectionKeyFields, type IssuedKey } from '../auth/api-key.service';
 import type { ApiKey } from '../auth/api-key.entity';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import { ConflictError, InputError, NotFoundError } from '../http/errors';
 import { WebhookConnection } from './connection.entity';
@@ -123,7 +124,10 @@ export class ConnectionService {
       return await withTransaction(this.dataSource, async (manager) => {
         const saved = await manager.getRepository(WebhookConnection).save(connection);
         for (const table of ['boards', 'cicd_scopes', 'repos']) {
-          await manager.query(`UPDATE ${table} SET name = ? WHERE id = ?`, [name, `webhook:${connection.id}`]);
+          await manager.query(dialectOf(manager).sql(`UPDATE ${table} SET name = ? WHERE id = ?`), [
+            name,
+            `webhook:${connection.id}`,
+          ]);
         }
         return saved;
       });

@@ -2,18 +2,26 @@ import { Column, PrimaryColumn, type ValueTransformer } from 'typeorm';
 
 /**
  * Column helpers for DevLake's tables. Entity column types must be valid on every driver
- * TypeORM validates against (SQLite has no `longtext`), so entities say `text` where DevLake
- * has `longtext`; the real MySQL types come from the migrations (`db/table-spec.ts`).
+ * TypeORM validates against (SQLite has no `longtext`, PostgreSQL no `datetime` or `double`), so
+ * entities say `text` where DevLake has `longtext`, `Date` (TypeORM's `datetime` on MySQL and
+ * SQLite, `timestamp` on PostgreSQL) and `double precision`; the real types of each engine come
+ * from the migrations (`db/table-spec.ts`, `db/dialect.ts`).
  */
 
-/** MySQL returns BIGINT as a string; our ids and counts fit a JS number. */
+/** MySQL and PostgreSQL return BIGINT (PostgreSQL also DECIMAL) as a string; ours fit a JS number. */
 export const bigintAsNumber: ValueTransformer = {
   to: (value: unknown) => value,
   from: (value: unknown) => (value === null || value === undefined ? value : Number(value)),
 };
 
+/** Bytes kept in a text column as base64, so that every engine stores them exactly. */
+export const base64Bytes: ValueTransformer = {
+  to: (value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : value),
+  from: (value: unknown) => (typeof value === 'string' ? Buffer.from(value, 'base64') : value),
+};
+
 export const DateTime3 = (name: string, nullable = true): PropertyDecorator =>
-  Column({ name, type: 'datetime', precision: 3, nullable });
+  Column({ name, type: Date, precision: 3, nullable });
 
 export const Varchar = (name: string, length = 255, nullable = true): PropertyDecorator =>
   Column({ name, type: 'varchar', length, nullable });
@@ -23,7 +31,8 @@ export const LongText = (name: string): PropertyDecorator => Column({ name, type
 export const BigInt = (name: string, nullable = true): PropertyDecorator =>
   Column({ name, type: 'bigint', nullable, transformer: bigintAsNumber });
 
-export const Double = (name: string): PropertyDecorator => Column({ name, type: 'double', nullable: true });
+export const Double = (name: string): PropertyDecorator =>
+  Column({ name, type: 'double precision', nullable: true, transformer: bigintAsNumber });
 
 export const VarcharKey = (name: string, length = 255): PropertyDecorator =>
   PrimaryColumn({ name, type: 'varchar', length });

@@ -1,27 +1,5 @@
 import { InputError, UnavailableError, WebhookError } from '../http/errors';
-
-/** Driver error codes that mean "the database is not there right now": the client should retry. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ER_LOCK_DEADLOCK',
-  'ER_QUERY_INTERRUPTED',
-  'ER_CLIENT_INTERACTION_TIMEOUT',
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-]);
-
-/** Errors where the stored value would not be what was sent: the client's mistake. */
-const INPUT_CODES = new Set(['ER_DATA_TOO_LONG', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WARN_DATA_OUT_OF_RANGE']);
+import { DATABASE_ERROR_CODES, UNAVAILABLE_MESSAGE } from './dialect';
 
 function codeOf(error: unknown): string | undefined {
   let current: unknown = error;
@@ -42,17 +20,20 @@ function messageOf(error: unknown): string {
 /** True when the error says the connection pool or the server is gone or overloaded. */
 export function isUnavailable(error: unknown): boolean {
   const code = codeOf(error);
-  if (code && UNAVAILABLE_CODES.has(code)) return true;
-  const message = messageOf(error);
-  return /Pool is closed|Connection lost|connect ETIMEDOUT|Can't add new command when connection is in closed state|Query inactivity timeout|acquire.*timeout|database is locked/i.test(
-    message,
-  );
+  if (code && DATABASE_ERROR_CODES.unavailable.has(code)) return true;
+  return UNAVAILABLE_MESSAGE.test(messageOf(error));
 }
 
-/** MySQL reports a deadlock or lock timeout; the whole transaction can be retried. */
+/** The server reports a deadlock, lock timeout or serialization failure; the whole transaction can be retried. */
 export function isRetryableConflict(error: unknown): boolean {
   const code = codeOf(error);
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
+  return code !== undefined && DATABASE_ERROR_CODES.retryable.has(code);
+}
+
+/** A unique key already holds the value (MySQL, SQLite and PostgreSQL alike). */
+export function isDuplicateKey(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && DATABASE_ERROR_CODES.duplicate.has(code);
 }
 
 /** Turns a database error into a typed error when it has a meaning for the client. */
@@ -61,8 +42,9 @@ export function classifyDatabaseError(error: unknown): WebhookError | undefined 
     return new UnavailableError('the database is unavailable; retry later');
   }
   const code = codeOf(error);
-  if (code && INPUT_CODES.has(code)) {
-    // The message names the column ("Data too long for column 'title'"), never a value.
+  if (code && DATABASE_ERROR_CODES.input.has(code)) {
+    // The message names the column ("Data too long for column 'title'"), never a value;
+    // PostgreSQL's names no column, only the type ("value too long for type character varying(255)").
     const column = /column '([^']+)'/.exec(messageOf(error))?.[1];
     return new InputError(
       column ? `${column}: the value does not fit the column` : 'a value does not fit its column',

@@ -1,16 +1,17 @@
-import { Table, TableColumn, TableIndex, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { Table, TableColumn, TableIndex, type QueryRunner } from 'typeorm';
+import { dialectOf } from './dialect';
 
 /**
  * A small vocabulary for DevLake's MySQL column types, written once and turned into TypeORM
- * `Table` definitions for the database at hand: MySQL/MariaDB get DevLake's exact types
- * (`longtext`, `datetime(3)`, `bigint unsigned`, utf8mb4), SQLite gets their closest affinity.
+ * `Table` definitions for the database at hand by its dialect (`dialect.ts`): MySQL/MariaDB get
+ * DevLake's exact types (`longtext`, `datetime(3)`, `bigint unsigned`, utf8mb4), PostgreSQL the
+ * types DevLake has there (`text`, `timestamptz`, `bigint`), SQLite their closest affinity.
  *
  * Migrations create only what is missing and remember what they created, so that pointing the
  * plugin at an existing DevLake database never alters or drops DevLake's own tables.
  */
 
-export type ColumnKind =
-  'varchar' | 'longtext' | 'longblob' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
+export type ColumnKind = 'varchar' | 'longtext' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
 
 export interface ColumnSpec {
   name: string;
@@ -42,7 +43,6 @@ export const col = {
   }),
   key: (name: string, length = 255): ColumnSpec => ({ name, kind: 'varchar', length, primary: true, notNull: true }),
   longtext: (name: string): ColumnSpec => ({ name, kind: 'longtext' }),
-  longblob: (name: string): ColumnSpec => ({ name, kind: 'longblob' }),
   datetime3: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'datetime3', ...extra }),
   bigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'bigint', ...extra }),
   ubigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'ubigint', ...extra }),
@@ -61,63 +61,18 @@ export const commonColumns = (): ColumnSpec[] => [
   col.longtext('_raw_data_remark'),
 ];
 
-function isMysql(queryRunner: QueryRunner): boolean {
-  const type = queryRunner.connection.options.type;
-  return type === 'mysql' || type === 'mariadb';
-}
-
-function toColumn(spec: ColumnSpec, mysql: boolean): TableColumnOptions {
-  const base: TableColumnOptions = {
-    name: spec.name,
-    type: 'varchar',
-    isPrimary: spec.primary ?? false,
-    isNullable: !(spec.notNull || spec.primary),
-  };
-  const text = mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
-  switch (spec.kind) {
-    case 'varchar':
-      return { ...base, type: 'varchar', length: String(spec.length ?? 255), ...text };
-    case 'longtext':
-      return { ...base, type: mysql ? 'longtext' : 'text', ...text };
-    case 'longblob':
-      return { ...base, type: mysql ? 'longblob' : 'blob' };
-    case 'datetime3':
-      return { ...base, type: 'datetime', precision: mysql ? 3 : undefined };
-    case 'bigint':
-      return { ...base, type: 'bigint' };
-    case 'ubigint':
-      if (spec.autoIncrement) {
-        // SQLite only auto-increments an INTEGER PRIMARY KEY.
-        return {
-          ...base,
-          type: mysql ? 'bigint' : 'integer',
-          unsigned: mysql,
-          isGenerated: true,
-          generationStrategy: 'increment',
-        };
-      }
-      return { ...base, type: 'bigint', unsigned: mysql };
-    case 'int':
-      return { ...base, type: 'int' };
-    case 'double':
-      return { ...base, type: 'double' };
-    case 'bool':
-      return { ...base, type: 'boolean' };
-  }
-}
-
 const CREATED = '_tool_webhook_created_objects';
 
 async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
-  const mysql = isMysql(queryRunner);
+  const dialect = dialectOf(queryRunner);
   await queryRunner.createTable(
     new Table({
       name: CREATED,
       columns: [
-        toColumn(col.key('object_name'), mysql),
-        toColumn(col.varchar('kind', 20), mysql),
-        toColumn(col.varchar('table_name'), mysql),
-        toColumn(col.varchar('migration'), mysql),
+        dialect.column(col.key('object_name')),
+        dialect.column(col.varchar('kind', 20)),
+        dialect.column(col.varchar('table_name')),
+        dialect.column(col.varchar('migration')),
       ],
     }),
     true,
@@ -131,12 +86,10 @@ async function remember(
   tableName: string,
   migration: string,
 ): Promise<void> {
-  await queryRunner.query(`INSERT INTO ${CREATED} (object_name, kind, table_name, migration) VALUES (?, ?, ?, ?)`, [
-    name,
-    kind,
-    tableName,
-    migration,
-  ]);
+  const sql = dialectOf(queryRunner).sql(
+    `INSERT INTO ${CREATED} (object_name, kind, table_name, migration) VALUES (?, ?, ?, ?)`,
+  );
+  await queryRunner.query(sql, [name, kind, tableName, migration]);
 }
 
 /**
@@ -145,15 +98,15 @@ async function remember(
  * name so that `down()` removes exactly that.
  */
 export async function createMissing(queryRunner: QueryRunner, migration: string, specs: TableSpec[]): Promise<void> {
-  const mysql = isMysql(queryRunner);
+  const dialect = dialectOf(queryRunner);
   await ensureBookkeeping(queryRunner);
   for (const spec of specs) {
     if (!(await queryRunner.hasTable(spec.name))) {
       await queryRunner.createTable(
         new Table({
           name: spec.name,
-          columns: spec.columns.map((column) => toColumn(column, mysql)),
-          ...(mysql ? { engine: 'InnoDB' } : {}),
+          columns: spec.columns.map((column) => dialect.column(column)),
+          ...dialect.tableOptions,
         }),
       );
       await remember(queryRunner, spec.name, 'table', spec.name, migration);
@@ -164,7 +117,7 @@ export async function createMissing(queryRunner: QueryRunner, migration: string,
     for (const column of missing) {
       await queryRunner.addColumn(
         spec.name,
-        new TableColumn(toColumn({ ...column, primary: false, autoIncrement: false }, mysql)),
+        new TableColumn(dialect.column({ ...column, primary: false, autoIncrement: false })),
       );
       await remember(queryRunner, `${spec.name}.${column.name}`, 'column', spec.name, migration);
     }
@@ -186,8 +139,9 @@ export async function createMissing(queryRunner: QueryRunner, migration: string,
 /** Drops exactly what `createMissing` created under this migration's name, newest first. */
 export async function dropCreated(queryRunner: QueryRunner, migration: string): Promise<void> {
   if (!(await queryRunner.hasTable(CREATED))) return;
+  const dialect = dialectOf(queryRunner);
   const rows: { object_name: string; kind: string; table_name: string }[] = await queryRunner.query(
-    `SELECT object_name, kind, table_name FROM ${CREATED} WHERE migration = ?`,
+    dialect.sql(`SELECT object_name, kind, table_name FROM ${CREATED} WHERE migration = ?`),
     [migration],
   );
   for (const row of rows.filter((r) => r.kind === 'index')) {
@@ -202,7 +156,7 @@ export async function dropCreated(queryRunner: QueryRunner, migration: string): 
   for (const row of rows.filter((r) => r.kind === 'table').reverse()) {
     await queryRunner.dropTable(row.table_name, true);
   }
-  await queryRunner.query(`DELETE FROM ${CREATED} WHERE migration = ?`, [migration]);
+  await queryRunner.query(dialect.sql(`DELETE FROM ${CREATED} WHERE migration = ?`), [migration]);
   const left: { n: number | string }[] = await queryRunner.query(`SELECT COUNT(*) AS n FROM ${CREATED}`);
   if (Number(left[0]?.n ?? 0) === 0) await queryRunner.dropTable(CREATED, true);
 }

@@ -1,22 +1,18 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isRetryableConflict } from './database-errors';
 import { addDatabaseTime } from '../http/request-context';
+import { dialectOf } from './dialect';
 
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
-
-function isSqlite(dataSource: DataSource): boolean {
-  const type = dataSource.options.type;
-  return type === 'better-sqlite3';
-}
 
 /**
  * Runs `work` in one transaction.
  *
  * - SQLite: TypeORM shares one connection, and a second transaction started while one is open
  *   becomes a savepoint inside it; so transactions are queued one after another here.
- * - MySQL/MariaDB: concurrent upserts of the same key can deadlock (InnoDB gap locks on
- *   `INSERT ... ON DUPLICATE KEY UPDATE`); the server rolls one back and says so, and the whole
- *   transaction is safely retried a few times.
+ * - MySQL/MariaDB and PostgreSQL: concurrent upserts of the same keys can deadlock (InnoDB gap
+ *   locks on `INSERT ... ON DUPLICATE KEY UPDATE`; row locks taken in different orders); the
+ *   server rolls one back and says so, and the whole transaction is safely retried a few times.
  */
 export async function withTransaction<T>(
   dataSource: DataSource,
@@ -37,7 +33,8 @@ async function runTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
   attempts: number,
 ): Promise<T> {
-  if (isSqlite(dataSource)) {
+  const isolation = dialectOf(dataSource).writeIsolation;
+  if (!isolation) {
     const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => dataSource.transaction(work));
     sqliteQueues.set(
@@ -48,11 +45,7 @@ async function runTransaction<T>(
   }
   for (let attempt = 1; ; attempt += 1) {
     try {
-      // READ COMMITTED: the default REPEATABLE READ takes gap locks on the index ranges a
-      // DELETE scans, so concurrent deployments with many commits deadlocked past every retry
-      // (seen in the shutdown test: 15 deployments of 300 commits at once). Each
-      // transaction writes its own rows by primary key; it needs no protection from phantoms.
-      return await dataSource.transaction('READ COMMITTED', work);
+      return await dataSource.transaction(isolation, work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
       // A short, jittered pause lets the competing transaction commit first.
@@ -71,6 +64,6 @@ export async function withStatement<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  if (isSqlite(dataSource)) return withTransaction(dataSource, work, 1);
+  if (!dialectOf(dataSource).writeIsolation) return withTransaction(dataSource, work, 1);
   return work(dataSource.manager);
 }

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { dialectOf } from './dialect';
 
 /** The statement of one upsert shape, built once: the hot path only binds values. */
 interface UpsertPlan {
@@ -8,7 +9,10 @@ interface UpsertPlan {
   sql: Map<number, string>;
   head: string;
   tail: string;
-  rowPlaceholders: string;
+  /** One row's placeholders; `first` is the number of its first parameter (PostgreSQL's `$n`). */
+  rowPlaceholders: (first: number) => string;
+  /** Properties of the primary key, when one statement must not name a key twice. */
+  distinctKeys?: string[];
 }
 
 const plans = new WeakMap<DataSource, Map<string, UpsertPlan>>();
@@ -29,49 +33,22 @@ function planFor(
   const cached = byShape.get(shape);
   if (cached) return cached;
 
-  const escape = (name: string) => dataSource.driver.escape(name);
+  const dialect = dialectOf(dataSource);
   const columns = metadata.columns;
+  const names = columns.map((column) => column.databaseName);
   const conflict = metadata.primaryColumns.map((column) => column.databaseName);
-  const overwrite = columns
-    .map((column) => column.databaseName)
-    .filter((name) => !conflict.includes(name) && !keep.includes(name));
-  const mysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
-  const columnList = `${escape(metadata.tableName)} (${columns.map((c) => escape(c.databaseName)).join(', ')}) VALUES `;
-  if (onConflict === 'ignore') {
-    // INSERT IGNORE takes a shared lock on an existing row where ON DUPLICATE KEY UPDATE takes
-    // an exclusive one, so concurrent requests that only need the row to exist do not queue.
-    const head = mysql ? `INSERT IGNORE INTO ${columnList}` : `INSERT OR IGNORE INTO ${columnList}`;
-    const plan: UpsertPlan = {
-      columns,
-      sql: new Map(),
-      head,
-      tail: '',
-      rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
-    };
-    byShape.set(shape, plan);
-    return plan;
-  }
-  const head = `INSERT INTO ${columnList}`;
-  let tail: string;
-  if (mysql) {
-    tail =
-      overwrite.length > 0
-        ? ` ON DUPLICATE KEY UPDATE ${overwrite.map((name) => `${escape(name)} = VALUES(${escape(name)})`).join(', ')}`
-        : ` ON DUPLICATE KEY UPDATE ${escape(conflict[0])} = ${escape(conflict[0])}`;
-  } else {
-    tail =
-      overwrite.length > 0
-        ? ` ON CONFLICT (${conflict.map(escape).join(', ')}) DO UPDATE SET ${overwrite
-            .map((name) => `${escape(name)} = excluded.${escape(name)}`)
-            .join(', ')}`
-        : ` ON CONFLICT (${conflict.map(escape).join(', ')}) DO NOTHING`;
-  }
+  const overwrite = names.filter((name) => !conflict.includes(name) && !keep.includes(name));
+  const { head, tail } =
+    onConflict === 'ignore'
+      ? dialect.insertIgnore(metadata.tableName, names)
+      : dialect.upsert(metadata.tableName, names, conflict, overwrite);
   const plan: UpsertPlan = {
     columns,
     sql: new Map(),
     head,
     tail,
-    rowPlaceholders: `(${columns.map(() => '?').join(', ')})`,
+    rowPlaceholders: (first) => `(${columns.map((_, i) => dialect.placeholder(first + i)).join(', ')})`,
+    distinctKeys: dialect.upsertNeedsDistinctKeys ? metadata.primaryColumns.map((c) => c.propertyName) : undefined,
   };
   byShape.set(shape, plan);
   return plan;
@@ -80,8 +57,8 @@ function planFor(
 /**
  * Inserts rows or, when the primary key exists, overwrites every column except those listed in
  * `keep` (by default `created_at`, so a re-post keeps it and moves `updated_at`, docs/devlake-compatibility.md §5).
- * One statement on both databases: `ON DUPLICATE KEY UPDATE` on MySQL, `ON CONFLICT DO UPDATE`
- * on SQLite. Columns a row leaves out are written as NULL (or kept, when listed in `keep`).
+ * One statement on every engine: `ON DUPLICATE KEY UPDATE` on MySQL, `ON CONFLICT DO UPDATE` on
+ * SQLite and PostgreSQL (`dialect.ts`). Columns a row leaves out are written as NULL (or kept, when listed in `keep`).
  *
  * This is every ingestion request's hot path, so the statement text is built once per table
  * and row count, and values go through TypeORM's own per-column conversion
@@ -106,12 +83,24 @@ export async function insertMissingRows<T extends ObjectLiteral>(
   await write(manager, planFor(manager.connection, target as EntityTarget<ObjectLiteral>, [], 'ignore'), rows);
 }
 
-async function write(manager: EntityManager, plan: UpsertPlan, rows: ObjectLiteral[]): Promise<void> {
-  if (rows.length === 0) return;
+/** The last row of each key, in first-seen order: what MySQL and SQLite store row by row. */
+function lastOfEachKey(rows: ObjectLiteral[], keys: string[]): ObjectLiteral[] {
+  const byKey = new Map<string, ObjectLiteral>();
+  for (const row of rows) {
+    const key = JSON.stringify(keys.map((name) => row[name] ?? null));
+    byKey.set(key, row);
+  }
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}
+
+async function write(manager: EntityManager, plan: UpsertPlan, given: ObjectLiteral[]): Promise<void> {
+  if (given.length === 0) return;
+  const rows = plan.distinctKeys ? lastOfEachKey(given, plan.distinctKeys) : given;
   const dataSource = manager.connection;
   let sql = plan.sql.get(rows.length);
   if (!sql) {
-    sql = plan.head + Array.from({ length: rows.length }, () => plan.rowPlaceholders).join(', ') + plan.tail;
+    const width = plan.columns.length;
+    sql = plan.head + rows.map((_, i) => plan.rowPlaceholders(i * width + 1)).join(', ') + plan.tail;
     plan.sql.set(rows.length, sql);
   }
   const params: unknown[] = [];

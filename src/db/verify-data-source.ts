@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { webhookEntities } from '../entities';
 import { webhookMigrations } from '../migrations';
 import { ConfigurationError } from '../options';
+import { dialectOf, isSupportedType, SUPPORTED_TYPES } from './dialect';
 
 const OUR_TARGETS = new Set<unknown>(webhookEntities);
 
@@ -33,7 +34,10 @@ export async function verifyDataSource(dataSource: DataSource): Promise<void> {
     );
   }
   const type = dataSource.options.type;
-  if (type === 'mysql' || type === 'mariadb') {
+  if (!isSupportedType(type)) {
+    throw new ConfigurationError('dataSource.type', `"${type}" is not supported: use ${SUPPORTED_TYPES.join(', ')}`);
+  }
+  if (dialectOf(dataSource).engine === 'mysql') {
     const timezone = (dataSource.options as { timezone?: string }).timezone;
     if (timezone !== 'Z' && timezone !== '+00:00') {
       throw new ConfigurationError(
@@ -41,8 +45,6 @@ export async function verifyDataSource(dataSource: DataSource): Promise<void> {
         "must be 'Z' on MySQL/MariaDB so that DevLake's UTC times are stored as sent",
       );
     }
-  } else if (type !== 'better-sqlite3') {
-    throw new ConfigurationError('dataSource.type', `"${type}" is not supported: use mysql, mariadb or better-sqlite3`);
   }
   for (const ours of webhookEntities) {
     const metadata = dataSource.entityMetadatas.find((m) => m.target === ours);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { upsertRows } from '../db/upsert';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
@@ -243,7 +244,9 @@ export class DeploymentService {
       // Plain SQL: this runs on every POST, and the query builder's parsing cost more CPU than
       // the statement itself.
       await manager.query(
-        `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
+        dialectOf(manager).sql(
+          `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
+        ),
         [deploymentId, ...commitIds],
       );
       for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
@@ -251,7 +254,9 @@ export class DeploymentService {
       }
       // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
       await manager.query(
-        `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
+        dialectOf(manager).sql(
+          `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
+        ),
         [deploymentId],
       );
       const keys = [...new Set(dto.pullRequestKeys ?? [])];

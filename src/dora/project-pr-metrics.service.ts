@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { ProjectMapping } from '../projects/project.entity';
@@ -59,10 +60,10 @@ export class ProjectPrMetricsService {
     await withTransaction(this.dataSource, async (manager) => {
       // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
       if (changes.length === 0) {
-        await manager.query('DELETE FROM project_pr_metrics WHERE id = ? AND project_name = ?', [
-          pullRequestId,
-          projectName,
-        ]);
+        await manager.query(
+          dialectOf(manager).sql('DELETE FROM project_pr_metrics WHERE id = ? AND project_name = ?'),
+          [pullRequestId, projectName],
+        );
       }
       await this.write(manager, projectName, changes);
     });
@@ -100,13 +101,15 @@ export class ProjectPrMetricsService {
       const ids: string[] = [];
       for (const repo of scope.repos) {
         const rows = await manager.query(
-          'SELECT id FROM pull_requests WHERE base_repo_id = ? AND merged_date IS NOT NULL',
+          dialectOf(manager).sql('SELECT id FROM pull_requests WHERE base_repo_id = ? AND merged_date IS NOT NULL'),
           [repo],
         );
         ids.push(...(rows as Row[]).map((row) => String(row.id)));
       }
       const changes = ids.length > 0 ? await new LeadTimeQueries(manager).ofPullRequests(scope, ids) : [];
-      await manager.query('DELETE FROM project_pr_metrics WHERE project_name = ?', [projectName]);
+      await manager.query(dialectOf(manager).sql('DELETE FROM project_pr_metrics WHERE project_name = ?'), [
+        projectName,
+      ]);
       await this.write(manager, projectName, changes);
     };
     if ('driver' in db) await withTransaction(db, run);

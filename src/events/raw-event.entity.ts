@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { bigintAsNumber, DateTime3, LongText, Varchar } from '../db/columns';
+import { base64Bytes, bigintAsNumber, DateTime3, LongText, Varchar } from '../db/columns';
 
 /** The table domain rows name in `_raw_data_table` (DevLake's lineage columns). */
 export const RAW_EVENTS_TABLE = '_raw_webhook_events';
@@ -71,7 +71,11 @@ export class RawWebhookEvent {
   @Column({ name: 'body_bytes', type: 'int', nullable: true })
   bodyBytes!: number | null;
 
-  @Column({ name: 'body', type: 'blob', nullable: true })
+  /**
+   * The bytes as received, kept as base64 text: one column type that every engine stores
+   * exactly (PostgreSQL has no BLOB, and text columns there refuse a NUL byte).
+   */
+  @Column({ name: 'body', type: 'text', nullable: true, transformer: base64Bytes })
   body!: Buffer | null;
 
   @Column({ name: 'replay_of', type: 'bigint', nullable: true, transformer: bigintAsNumber })

@@ -106,20 +106,23 @@ const MaxCharacters = (max: number): PropertyDecorator =>
     },
   });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Refuses a lone UTF-16 surrogate (JSON allows `"\ud83d"`): UTF-8 cannot hold it, so both
- * databases would store U+FFFD instead, a silent change of what was sent (found by the fuzz
- * test).
+ * Refuses a lone UTF-16 surrogate (JSON allows `"\ud83d"`): UTF-8 cannot hold it, so MySQL and
+ * SQLite would store U+FFFD instead, a silent change of what was sent (found by the fuzz test).
+ * Refuses U+0000 too: PostgreSQL's text types cannot hold it, and an answer should not depend on
+ * the engine behind the server.
  */
 const WellFormedText = (): PropertyDecorator =>
   ValidateBy({
     name: 'wellFormedText',
     validator: {
-      validate: (value: unknown) =>
-        typeof value !== 'string' ||
-        !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value),
+      validate: (value: unknown) => typeof value !== 'string' || (!LONE_SURROGATE.test(value) && !value.includes('\0')),
       defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property} holds a lone UTF-16 surrogate (e.g. half of an emoji), which cannot be stored`,
+        typeof args?.value === 'string' && args.value.includes('\0')
+          ? `${args.property} holds the character U+0000, which cannot be stored`
+          : `${args?.property} holds a lone UTF-16 surrogate (e.g. half of an emoji), which cannot be stored`,
     },
   });
 

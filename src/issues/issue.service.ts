@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { insertMissingRows, upsertRows } from '../db/upsert';
@@ -128,6 +129,7 @@ export class IssueService {
     const incident = isIncidentType(type);
 
     await withTransaction(this.dataSource, async (manager) => {
+      const dialect = dialectOf(manager);
       // The board is named after the connection (docs/devlake-compatibility.md §9). It only has to exist here: an
       // insert that leaves an existing board alone takes a shared lock, so the issue POSTs of
       // one connection do not queue behind each other on it; a rename of the
@@ -136,7 +138,7 @@ export class IssueService {
       await upsertRows(manager, Issue, [issue]);
       await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
 
-      await manager.query('DELETE FROM issue_assignees WHERE issue_id = ?', [id]);
+      await manager.query(dialect.sql('DELETE FROM issue_assignees WHERE issue_id = ?'), [id]);
       if (issue.assigneeId) {
         await upsertRows(manager, IssueAssignee, [
           { issueId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
@@ -144,7 +146,7 @@ export class IssueService {
       }
 
       // The incident row follows the issue's type in both directions (docs/devlake-compatibility.md §9).
-      await manager.query('DELETE FROM incident_assignees WHERE incident_id = ?', [id]);
+      await manager.query(dialect.sql('DELETE FROM incident_assignees WHERE incident_id = ?'), [id]);
       if (incident) {
         await upsertRows(manager, Incident, [this.incidentOf(issue, boardId)]);
         if (issue.assigneeId) {
@@ -153,12 +155,12 @@ export class IssueService {
           ]);
         }
       } else {
-        await manager.query('DELETE FROM incidents WHERE id = ?', [id]);
+        await manager.query(dialect.sql('DELETE FROM incidents WHERE id = ?'), [id]);
       }
 
       // A re-post without deploymentId removes the link: the payload is the whole issue.
       if (input.deploymentId === undefined) {
-        await manager.query('DELETE FROM _tool_webhook_incident_deployments WHERE issue_id = ?', [id]);
+        await manager.query(dialect.sql('DELETE FROM _tool_webhook_incident_deployments WHERE issue_id = ?'), [id]);
       } else {
         await upsertRows(
           manager,

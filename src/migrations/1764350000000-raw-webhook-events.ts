@@ -31,7 +31,7 @@ export const EVENT_TABLES: TableSpec[] = [
       col.varchar('user_agent', 255),
       col.varchar('delivery_id', 255),
       col.int('body_bytes'),
-      col.longblob('body'),
+      col.longtext('body'),
       col.ubigint('replay_of'),
     ],
     indexes: [

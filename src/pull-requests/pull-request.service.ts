@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { upsertRows } from '../db/upsert';
@@ -71,7 +72,9 @@ export class PullRequestService {
       await upsertRows(manager, PullRequest, [row]);
       // The deployment it names (docs/dora.md); a re-post without one removes the link.
       await manager.query(
-        `DELETE FROM _tool_webhook_pull_request_deployments WHERE pull_request_id = ? AND named_by = 'pull_request'`,
+        dialectOf(manager).sql(
+          `DELETE FROM _tool_webhook_pull_request_deployments WHERE pull_request_id = ? AND named_by = 'pull_request'`,
+        ),
         [pullRequestId],
       );
       if (input.deploymentId !== undefined) {

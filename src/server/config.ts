@@ -64,11 +64,14 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
 
 export type DatabaseConfig =
   | { type: 'sqlite'; file: string }
-  | { type: 'mysql'; url: string; host: string; port: number; database: string; user: string };
+  | { type: 'mysql' | 'postgres'; url: string; host: string; port: number; database: string; user: string };
 
 export const DEFAULT_DB_URL = 'sqlite:./data/devlake-webhook.sqlite';
 
-/** Parses `DB_URL`: `sqlite:<file>` or `mysql://user:pass@host:port/db` (also `mariadb://`). */
+/**
+ * Parses `DB_URL`: `sqlite:<file>`, `mysql://user:pass@host:port/db` (also `mariadb://`) or
+ * `postgres://user:pass@host:port/db` (also `postgresql://`).
+ */
 export function parseDbUrl(raw: string): DatabaseConfig {
   if (raw.startsWith('sqlite:')) {
     const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
@@ -80,18 +83,32 @@ export function parseDbUrl(raw: string): DatabaseConfig {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigurationError('DB_URL', 'is not a URL; use sqlite:<file> or mysql://user:pass@host:3306/database');
+    throw new ConfigurationError(
+      'DB_URL',
+      'is not a URL; use sqlite:<file>, mysql://user:pass@host:3306/database or postgres://user:pass@host:5432/database',
+    );
   }
-  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
-    throw new ConfigurationError('DB_URL', `the scheme "${url.protocol}" is not supported; use sqlite: or mysql://`);
+  const postgres = url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:' && !postgres) {
+    throw new ConfigurationError(
+      'DB_URL',
+      `the scheme "${url.protocol}" is not supported; use sqlite:, mysql:// or postgres://`,
+    );
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!database) throw new ConfigurationError('DB_URL', 'names no database, e.g. mysql://root@127.0.0.1:3306/devlake');
+  if (!database) {
+    throw new ConfigurationError(
+      'DB_URL',
+      postgres
+        ? 'names no database, e.g. postgres://postgres@127.0.0.1:5432/devlake'
+        : 'names no database, e.g. mysql://root@127.0.0.1:3306/devlake',
+    );
+  }
   return {
-    type: 'mysql',
-    url: raw.replace(/^mariadb:/, 'mysql:'),
+    type: postgres ? 'postgres' : 'mysql',
+    url: postgres ? raw.replace(/^postgresql:/, 'postgres:') : raw.replace(/^mariadb:/, 'mysql:'),
     host: url.hostname,
-    port: Number(url.port || 3306),
+    port: Number(url.port || (postgres ? 5432 : 3306)),
     database,
     user: decodeURIComponent(url.username),
   };
@@ -99,9 +116,9 @@ export function parseDbUrl(raw: string): DatabaseConfig {
 
 /** The database as it may be printed: never the password. */
 export function describeDatabase(database: DatabaseConfig): string {
-  return database.type === 'sqlite'
-    ? `SQLite ${database.file}`
-    : `MySQL ${database.user ? `${database.user}@` : ''}${database.host}:${database.port}/${database.database}`;
+  if (database.type === 'sqlite') return `SQLite ${database.file}`;
+  const engine = database.type === 'postgres' ? 'PostgreSQL' : 'MySQL';
+  return `${engine} ${database.user ? `${database.user}@` : ''}${database.host}:${database.port}/${database.database}`;
 }
 
 function integer(

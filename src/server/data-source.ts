@@ -7,7 +7,8 @@ import type { DatabaseConfig } from './config';
 
 /**
  * The standalone server's DataSource. Hosts build their own; the points that matter for any
- * host are `timezone: 'Z'` and utf8mb4 on MySQL, and WAL with a busy timeout on SQLite.
+ * host are `timezone: 'Z'` and utf8mb4 on MySQL, and WAL with a busy timeout on SQLite
+ * (PostgreSQL's `timestamptz` needs nothing: times are exchanged with their offset).
  */
 export function createDataSource(
   database: DatabaseConfig,
@@ -27,6 +28,24 @@ export function createDataSource(
       database: database.file,
       enableWAL: true,
       timeout: options.timeoutMs ?? 10_000,
+    });
+  }
+  if (database.type === 'postgres') {
+    return new DataSource({
+      ...common,
+      type: 'postgres',
+      url: database.url,
+      connectTimeoutMS: options.timeoutMs ?? 10_000,
+      poolSize: options.poolSize ?? 10,
+      applicationName: 'devlake-webhook',
+      extra: {
+        // A pooled connection waited for longer than this fails (503) rather than queueing forever.
+        connectionTimeoutMillis: options.timeoutMs ?? 10_000,
+        // Keep idle connections a minute (mysql2's default) rather than pg's 10 s: a PostgreSQL
+        // login (a server process and SCRAM) costs far more than a MySQL one under load.
+        idleTimeoutMillis: 60_000,
+        keepAlive: true,
+      },
     });
   }
   return new DataSource({

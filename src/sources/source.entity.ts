@@ -43,6 +43,6 @@ export class SourceDelivery {
   @PrimaryColumn({ name: 'delivery_id', type: 'varchar', length: 191 })
   deliveryId!: string;
 
-  @Column({ name: 'received_at', type: 'datetime', precision: 3 })
+  @Column({ name: 'received_at', type: Date, precision: 3 })
   receivedAt!: Date;
 }
