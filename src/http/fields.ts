@@ -36,6 +36,8 @@ export interface FieldInfo {
   nested?: () => Ctor;
   /** A date field: the answer reports how it was read. */
   date?: boolean;
+  /** A list of single values (numbers, strings): an array is its shape, not a mistake. */
+  list?: boolean;
 }
 
 export interface FieldRegistry {
@@ -56,14 +58,21 @@ export function fieldRegistryOf(target: Ctor): FieldRegistry | undefined {
   return registries.get(target);
 }
 
-function register(target: object, property: string, aliases: string[] = [], nested?: () => Ctor, date?: boolean): void {
+function register(
+  target: object,
+  property: string,
+  aliases: string[] = [],
+  nested?: () => Ctor,
+  date?: boolean,
+  list?: boolean,
+): void {
   const ctor = target.constructor;
   let registry = registries.get(ctor);
   if (!registry) {
     registry = { byKey: new Map(), aliases: new Map() };
     registries.set(ctor, registry);
   }
-  const info: FieldInfo = { property, nested, date };
+  const info: FieldInfo = { property, nested, date, list };
   registry.byKey.set(keyForm(property), info);
   for (const alias of aliases) registry.aliases.set(keyForm(alias), info);
 }
@@ -80,8 +89,8 @@ function compose(...decorators: PropertyDecorator[]): PropertyDecorator {
   };
 }
 
-function registered(options: CommonOptions, nested?: () => Ctor, date?: boolean): PropertyDecorator {
-  return (target, key) => register(target, String(key), options.aliases, nested, date);
+function registered(options: CommonOptions, nested?: () => Ctor, date?: boolean, list?: boolean): PropertyDecorator {
+  return (target, key) => register(target, String(key), options.aliases, nested, date, list);
 }
 
 function presence(required: boolean | undefined): PropertyDecorator[] {
@@ -267,7 +276,7 @@ export function NestedArrayField(
  */
 export function IntegerListField(options: CommonOptions & { max?: number } = {}): PropertyDecorator {
   return compose(
-    registered(options),
+    registered(options, undefined, false, true),
     Transform(({ value }) => {
       if (value === null || value === undefined || value === '') return undefined;
       const list: unknown[] = Array.isArray(value) ? value : [value];

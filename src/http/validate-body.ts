@@ -105,8 +105,16 @@ function takeMisshapen(
     // Only what JSON makes (plain objects, arrays): a service may pass a Date it built itself.
     if (!isJsonContainer(value)) continue;
     const path = parent ? `${parent}.${property}` : property;
-    const nested = registry?.byKey.get(keyForm(property))?.nested;
-    if (!nested) {
+    const info = registry?.byKey.get(keyForm(property));
+    const nested = info?.nested;
+    if (info?.list && Array.isArray(value)) {
+      // A list of single values: only an element that is itself an object or array is misshapen.
+      const bad = value.findIndex((item) => isJsonContainer(item));
+      if (bad >= 0) {
+        causes.push({ field: `${path}[${bad}]`, message: `each element of ${property} must be a single value` });
+        delete plain[property];
+      }
+    } else if (!nested) {
       causes.push({ field: path, message: `${property} must be a single value, not an object or an array` });
       delete plain[property];
     } else if (Array.isArray(value)) {
