@@ -307,9 +307,8 @@ export class EventLogService {
         ids = beyond.map((row) => row.id);
       }
       if (ids.length === 0) break;
-      await withTransaction(this.dataSource, (manager) =>
-        manager.query(`DELETE FROM ${RAW_EVENTS_TABLE} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids),
-      );
+      // TypeORM writes the placeholders each engine wants (`?` or `$1`).
+      await withTransaction(this.dataSource, (manager) => manager.getRepository(RawWebhookEvent).delete(ids));
       deleted += ids.length;
     }
     return deleted;
