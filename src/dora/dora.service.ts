@@ -105,7 +105,13 @@ export class DoraService {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    // TypeORM 0.3 requires a third argument (native parameters) that 1.x no longer has.
+    const escape = this.dataSource.driver.escapeQueryWithParameters.bind(this.dataSource.driver) as (
+      sql: string,
+      parameters: Record<string, unknown>,
+      nativeParameters: Record<string, unknown>,
+    ) => [string, unknown[]];
+    const [text, values] = escape(sql, parameters, {});
     return (await this.dataSource.query(text, values)) as Row[];
   }
 
