@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global AbortSignal */
 // The package as a host developer gets it: `npm pack`, then the tarball installed into two
 // throwaway host projects, each compiled with `tsc --strict` (no skipLibCheck) and run:
 //
