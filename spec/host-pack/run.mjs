@@ -178,12 +178,18 @@ async function waitFor(proc, pattern, what) {
 const BASIC = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
 
 async function call(base, method, route, body, authorization = BASIC) {
-  const res = await fetch(`${base}${route}`, {
-    method,
-    headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
+  let res;
+  try {
+    res = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    // A hang (timeout) or a crash (socket closed) is what an unforwarded rejection looks like.
+    fail(`${method} ${route} got no answer: ${error.cause?.message ?? error.message}`);
+  }
   const text = await res.text();
   let json;
   try {
