@@ -47,7 +47,9 @@ const HOSTS = [
 ];
 
 const log = (message) => process.stdout.write(`host-pack: ${message}\n`);
+const children = new Set();
 function fail(message) {
+  for (const child of children) child.kill('SIGKILL');
   process.stderr.write(`host-pack: FAILED: ${message}\n`);
   process.exit(1);
 }
@@ -157,6 +159,8 @@ function install(host, dir, tarball) {
 
 function startProcess(cmd, args, cwd, env) {
   const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (out.stdout += chunk));
   child.stderr.on('data', (chunk) => (out.stderr += chunk));
