@@ -51,5 +51,21 @@ export const SERVER_SETTINGS: readonly SettingHelp[] = [
     default: '120',
     meaning: 'requests per window for one client address without credentials',
   },
+  {
+    name: 'RATE_LIMIT_FAILED_PASSWORDS',
+    default: '10',
+    meaning: 'wrong Basic passwords one user name may send from one address per window; then 429',
+  },
+  {
+    name: 'RATE_LIMIT_FAILED_PASSWORD_WINDOW_MS',
+    default: '900000',
+    meaning: 'window of the wrong-password count',
+  },
   { name: 'RATE_LIMIT_DISABLED', default: 'false', meaning: 'true turns the rate limits off' },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    meaning:
+      'whose X-Forwarded-For/-Proto to believe: true, a number of hops, or addresses, subnets, loopback, linklocal, uniquelocal (comma-separated)',
+  },
 ];

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
+import { escapeQuery } from '../db/escape-query';
 import { NotFoundError } from '../http/errors';
 import { Project } from '../projects/project.entity';
 import { ProjectService, scopeIdOf } from '../projects/project.service';
@@ -105,13 +106,7 @@ export class DoraService {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    // TypeORM 0.3 requires a third argument (native parameters) that 1.x no longer has.
-    const escape = this.dataSource.driver.escapeQueryWithParameters.bind(this.dataSource.driver) as (
-      sql: string,
-      parameters: Record<string, unknown>,
-      nativeParameters: Record<string, unknown>,
-    ) => [string, unknown[]];
-    const [text, values] = escape(sql, parameters, {});
+    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
     return (await this.dataSource.query(text, values)) as Row[];
   }
 
