@@ -68,4 +68,16 @@ export const SERVER_SETTINGS: readonly SettingHelp[] = [
     meaning:
       'whose X-Forwarded-For/-Proto to believe: true, a number of hops, or addresses, subnets, loopback, linklocal, uniquelocal (comma-separated)',
   },
+  {
+    name: 'EVENT_LOG_RETENTION_DAYS',
+    default: '30',
+    meaning: 'events older than this are pruned; 0 keeps them whatever their age',
+  },
+  {
+    name: 'EVENT_LOG_RETENTION_ROWS',
+    default: '100000',
+    meaning: 'at most this many events are kept (the newest); 0 for no limit',
+  },
+  { name: 'EVENT_LOG_DISABLED', default: 'false', meaning: 'true records no deliveries in the raw event log' },
+  { name: 'METRICS_DISABLED', default: 'false', meaning: 'true turns off the Prometheus metrics at /metrics' },
 ];
