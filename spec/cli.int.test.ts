@@ -83,6 +83,7 @@ describe('the devlake-webhook command', () => {
     };
     expect(missingDriver(parseDbUrl('sqlite:./x.sqlite'), absent)).toBe('better-sqlite3');
     expect(missingDriver(parseDbUrl('mysql://root@127.0.0.1:3306/x'), absent)).toBe('mysql2');
+    expect(missingDriver(parseDbUrl('postgres://root@127.0.0.1:5432/x'), absent)).toBe('pg');
     expect(missingDriver(parseDbUrl('mysql://root@127.0.0.1:3306/x'))).toBeUndefined();
   });
 });

@@ -23,7 +23,7 @@ export const serveCommand: Command = {
       'Settings (environment variables):',
       settingsTable(),
       '',
-      'Installed from npm, the database driver comes separately: npm install better-sqlite3 (SQLite) or mysql2 (MySQL).',
+      'Installed from npm, the database driver comes separately: npm install better-sqlite3 (SQLite), mysql2 (MySQL) or pg (PostgreSQL).',
       'Example: DB_URL=mysql://root@127.0.0.1:3306/devlake ADMIN_USER=admin ADMIN_PASS=... devlake-webhook',
     ].join('\n'),
   run: async (args) => {

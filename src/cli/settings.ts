@@ -13,7 +13,7 @@ export const SERVER_SETTINGS: readonly SettingHelp[] = [
     name: 'DB_URL',
     default: 'sqlite:./data/devlake-webhook.sqlite',
     meaning:
-      'sqlite:<file> (created on first start; needs better-sqlite3) or mysql://user:pass@host:3306/db (also mariadb://; needs mysql2)',
+      'sqlite:<file> (created on first start; needs better-sqlite3) or mysql://user:pass@host:3306/db (also mariadb://; needs mysql2) or postgres://user:pass@host:5432/db (needs pg)',
   },
   { name: 'PORT', default: '4000', meaning: 'port to listen on' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'address to listen on' },

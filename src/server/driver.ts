@@ -2,7 +2,8 @@ import type { DatabaseConfig } from './config';
 
 /** The npm package TypeORM needs for the database `DB_URL` names. */
 export function driverPackage(database: DatabaseConfig): string {
-  return database.type === 'sqlite' ? 'better-sqlite3' : 'mysql2';
+  if (database.type === 'sqlite') return 'better-sqlite3';
+  return database.type === 'postgres' ? 'pg' : 'mysql2';
 }
 
 /**
