@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 import { parse } from 'yaml';
 import { loadOpenApiDocument, type OpenApiDocument } from '../src/openapi';
-import { SWAGGER_PREFIX } from '../src/server/swagger';
+import { SWAGGER_PREFIX } from '../src/swagger-ui/swagger-ui.router';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 import {
   dereference,

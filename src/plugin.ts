@@ -36,6 +36,9 @@ import { WebhookMetrics } from './metrics/metrics';
 import { SourceSettingsService } from './sources/source-settings.service';
 import { acceptSignedDeliveries } from './sources/source.router';
 import { createSourceAdminRouter } from './sources/source-admin.router';
+import { forwardRejections } from './http/forward-rejections';
+import { DEVLAKE_PATHS, mountParts, type MountOptions, type MountTarget, type WebhookParts } from './mount';
+import { createSwaggerRouter } from './swagger-ui/swagger-ui.router';
 
 /** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
@@ -45,35 +48,27 @@ export interface WebhookPlugin {
   /** Add to the host DataSource's `migrations`, then run them. */
   migrations: typeof webhookMigrations;
   /**
-   * The webhook routes, path-agnostic: mount where DevLake has them (`/api/plugins/webhook`,
-   * `/plugins/webhook`). Basic credentials or API keys, as configured.
+   * Mounts every route where DevLake has it, in one call: the webhook API at
+   * `/api/plugins/webhook` and `/plugins/webhook`, its Bearer-only form at
+   * `/api/rest/plugins/webhook` and `/rest/plugins/webhook`, DevLake's API-key routes
+   * (`/api/api-keys`, `/api/rest/api-keys` and their `/api`-less forms), Swagger UI and the raw
+   * document at `options.swagger` (default `/api/swagger`) and the admin page at
+   * `options.adminPage` (default `/`). Call it after the DataSource is initialised, before the
+   * host's own 404 handler.
    */
-  router: Router;
+  mount(app: MountTarget, options?: MountOptions): void;
+  /** The same routers one by one, named after where DevLake serves them, for hosts that mount them themselves. */
+  parts: WebhookParts;
   /**
-   * The same routes in DevLake's API-key form, where only `Authorization: Bearer <key>` is
-   * accepted: mount at `/api/rest/plugins/webhook` and `/rest/plugins/webhook`.
+   * The admin page for a host that mounts `parts.pluginsWebhook` elsewhere: `apiBase` is where
+   * the page finds the API, `postBase` what its curl commands post to.
    */
-  apiKeyRouter: Router;
-  /**
-   * DevLake's core API-key routes (`GET/POST /`, `PUT/DELETE /:apiKeyId`), administration
-   * routes: mount at `/api/api-keys` and `/api-keys` (DevLake's Config-UI renews a webhook's
-   * key there).
-   */
-  apiKeysRouter: Router;
-  /** The same routes where only a Bearer key is accepted: mount at `/api/rest/api-keys`, `/rest/api-keys`. */
-  apiKeysApiKeyRouter: Router;
+  adminPageFor(options: AdminUiOptions): Router;
   /** The OpenAPI 3 document of the routes, for hosts to merge into their own. */
   openapi: OpenApiDocument;
   /**
-   * The admin page (connections, keys, curl commands, what arrived), guarded like the admin
-   * API. It calls the API at `/api/plugins/webhook`; a host that mounts `router` elsewhere
-   * uses `createAdminUiRouter({ apiBase, postBase })` instead.
-   */
-  adminUiRouter: Router;
-  createAdminUiRouter(options?: AdminUiOptions): Router;
-  /**
-   * Prometheus metrics (`GET /`, text format), guarded like the admin API: mount it where your
-   * scraper looks, e.g. `/metrics`. Answers 404 when `metrics: false`.
+   * Prometheus metrics (`GET /`, text format), guarded like the admin API: the same router as
+   * `parts.metrics.router`, which `mount()` puts at `/metrics`. Answers 404 when `metrics: false`.
    */
   metricsRouter: Router;
   /** Stops the event log's background pruning and writes its queued rows: call before closing the DataSource. */
@@ -86,6 +81,18 @@ export interface WebhookPlugin {
    * ConfigurationError naming the problem. The routers also run it once, on first use.
    */
   verify(): Promise<void>;
+  /** @deprecated Use `parts.pluginsWebhook.router`. */
+  router: Router;
+  /** @deprecated Use `parts.restPluginsWebhook.router`. */
+  apiKeyRouter: Router;
+  /** @deprecated Use `parts.apiKeys.router`. */
+  apiKeysRouter: Router;
+  /** @deprecated Use `parts.restApiKeys.router`. */
+  apiKeysApiKeyRouter: Router;
+  /** @deprecated Use `parts.adminPage.router`. */
+  adminUiRouter: Router;
+  /** @deprecated Use `adminPageFor(options)`. */
+  createAdminUiRouter(options?: AdminUiOptions): Router;
 }
 
 function createServices(options: ResolvedOptions): WebhookServices {
@@ -115,7 +122,7 @@ function createServices(options: ResolvedOptions): WebhookServices {
  *   entities: [...webhookEntities], migrations: [...webhookMigrations] });
  * const webhook = createWebhookPlugin({ dataSource });
  * await dataSource.initialize(); await dataSource.runMigrations();
- * app.use('/api/plugins/webhook', webhook.router);
+ * webhook.mount(app);
  */
 export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin {
   const options = resolveOptions(input);
@@ -158,7 +165,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     router.use(ensureVerified);
     router.use(routes);
     router.use(errorHandler(options.logger));
-    return router;
+    return forwardRejections(router);
   };
 
   const buildRouter = (requireApiKey: boolean): Router => {
@@ -211,22 +218,40 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   const buildApiKeysRouter = (requireApiKey: boolean): Router => wrap(createApiKeyRouter(contextFor(requireApiKey)));
 
   const adminUi = (uiOptions?: AdminUiOptions): Router =>
-    createAdminUiRouter(createGuards(options, services.apiKeys, false).admin, options.logger, uiOptions);
+    forwardRejections(
+      createAdminUiRouter(createGuards(options, services.apiKeys, false).admin, options.logger, uiOptions),
+    );
+
+  const parts: WebhookParts = {
+    pluginsWebhook: { paths: DEVLAKE_PATHS.pluginsWebhook, router: buildRouter(false) },
+    restPluginsWebhook: { paths: DEVLAKE_PATHS.restPluginsWebhook, router: buildRouter(true) },
+    apiKeys: { paths: DEVLAKE_PATHS.apiKeys, router: buildApiKeysRouter(false) },
+    restApiKeys: { paths: DEVLAKE_PATHS.restApiKeys, router: buildApiKeysRouter(true) },
+    adminPage: { paths: DEVLAKE_PATHS.adminPage, router: adminUi() },
+    swaggerUi: { paths: DEVLAKE_PATHS.swaggerUi, router: createSwaggerRouter(loadOpenApiDocument()) },
+    metrics: {
+      paths: DEVLAKE_PATHS.metrics,
+      router: wrap(metrics ? metrics.router(createGuards(options, services.apiKeys, false).admin) : Router()),
+    },
+  };
 
   return {
     name: 'webhook',
     entities: webhookEntities,
     migrations: webhookMigrations,
-    router: buildRouter(false),
-    apiKeyRouter: buildRouter(true),
-    apiKeysRouter: buildApiKeysRouter(false),
-    apiKeysApiKeyRouter: buildApiKeysRouter(true),
-    adminUiRouter: adminUi(),
-    metricsRouter: wrap(metrics ? metrics.router(createGuards(options, services.apiKeys, false).admin) : Router()),
+    mount: (app, mountOptions) => mountParts(app, parts, mountOptions),
+    parts,
+    adminPageFor: adminUi,
+    metricsRouter: parts.metrics.router,
     close: () => services.events.close(),
-    createAdminUiRouter: adminUi,
     openapi,
     services,
     verify,
+    router: parts.pluginsWebhook.router,
+    apiKeyRouter: parts.restPluginsWebhook.router,
+    apiKeysRouter: parts.apiKeys.router,
+    apiKeysApiKeyRouter: parts.restApiKeys.router,
+    adminUiRouter: parts.adminPage.router,
+    createAdminUiRouter: adminUi,
   };
 }

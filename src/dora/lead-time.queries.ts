@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { escapeQuery } from '../db/escape-query';
 import {
   attributeChanges,
   branchOf,
@@ -93,7 +94,7 @@ export class LeadTimeQueries {
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
     const dataSource = 'driver' in this.db ? this.db : this.db.connection;
-    const [text, values] = dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    const [text, values] = escapeQuery(dataSource, sql, parameters);
     return (await this.db.query(text, values)) as Row[];
   }
 

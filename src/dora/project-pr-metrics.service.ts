@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
+import { escapeQuery } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { ProjectMapping } from '../projects/project.entity';
@@ -47,7 +48,7 @@ export class ProjectPrMetricsService {
   }
 
   private async query(db: Runner, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
     return (await db.query(text, values)) as Row[];
   }
 

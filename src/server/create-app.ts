@@ -5,14 +5,6 @@ import { errorHandler, notFoundHandler } from '../http/error-handler';
 import type { Logger } from '../logger';
 import type { WebhookPlugin } from '../plugin';
 import type { TrustProxy } from './config';
-import { createSwaggerRouter, SWAGGER_PREFIX } from './swagger';
-
-/** The prefixes under which DevLake serves the webhook (docs/devlake-compatibility.md §1). */
-export const WEBHOOK_PREFIXES = ['/api/plugins/webhook', '/plugins/webhook'] as const;
-export const API_KEY_PREFIXES = ['/api/rest/plugins/webhook', '/rest/plugins/webhook'] as const;
-/** DevLake's core API-key routes: Basic or a key under `/api`, a Bearer key only under `/rest`. */
-export const API_KEYS_PREFIXES = ['/api/api-keys', '/api-keys'] as const;
-export const API_KEYS_API_KEY_PREFIXES = ['/api/rest/api-keys', '/rest/api-keys'] as const;
 
 async function databaseAnswers(dataSource: DataSource, timeoutMs: number): Promise<boolean> {
   if (!dataSource.isInitialized) return false;
@@ -57,16 +49,8 @@ export function createApp(
     });
   }
 
-  // Swagger UI and the raw document, where DevLake serves them.
-  app.use(SWAGGER_PREFIX, createSwaggerRouter(plugin.openapi));
-  for (const prefix of WEBHOOK_PREFIXES) app.use(prefix, plugin.router);
-  for (const prefix of API_KEY_PREFIXES) app.use(prefix, plugin.apiKeyRouter);
-  for (const prefix of API_KEYS_PREFIXES) app.use(prefix, plugin.apiKeysRouter);
-  for (const prefix of API_KEYS_API_KEY_PREFIXES) app.use(prefix, plugin.apiKeysApiKeyRouter);
-  // Prometheus metrics, guarded like the admin API (a 404 when METRICS_DISABLED).
-  app.use('/metrics', plugin.metricsRouter);
-  // The admin page at `/`; it calls the API under the first WEBHOOK_PREFIX (its default).
-  app.use('/', plugin.adminUiRouter);
+  // Every route where DevLake has it, Swagger UI at /api/swagger, /metrics and the admin page at `/`.
+  plugin.mount(app);
 
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

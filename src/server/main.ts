@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createDefaultLogger } from '../logger';
 import { ConfigurationError } from '../options';
 import { loadConfig, describeDatabase, type ServerConfig } from './config';
+import { missingDriver } from './driver';
 
 /** Prints one line naming the setting and the cause, never a stack trace, and exits non-zero. */
 function fail(message: string): never {
@@ -31,6 +32,13 @@ export async function main(): Promise<Server> {
     config = loadConfig();
   } catch (error) {
     fail(error instanceof ConfigurationError ? error.message : String(error));
+  }
+  const driver = missingDriver(config.database);
+  if (driver) {
+    fail(
+      `DB_URL: ${describeDatabase(config.database)} needs the ${driver} package, which is not installed: ` +
+        `npm install ${driver} (with npx: npx -p devlake-webhook -p ${driver} devlake-webhook)`,
+    );
   }
   // Loaded only once the settings are known good, so that a refusal (e.g. an open server on a
   // public address) is immediate and loads no database driver.
