@@ -1,4 +1,5 @@
 import { CicdDeploymentCommit } from '../src/deployments/deployment.entity';
+import { rebuildDeploymentSummaries } from '../src/deployments/deployment-summary';
 import { Incident, IncidentDeploymentLink } from '../src/issues/issue.entity';
 import { PullRequest } from '../src/pull-requests/pull-request.entity';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
@@ -93,6 +94,8 @@ async function insertDeployment(
       repoUrl: REPO,
     })),
   );
+  // Rows written behind the plugin's back, as DevLake writes them: the summary is rebuilt.
+  await rebuildDeploymentSummaries(server.db.dataSource);
 }
 
 async function insertIncident(

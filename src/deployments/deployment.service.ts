@@ -17,6 +17,7 @@ import {
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
+import { refreshDeploymentSummaries } from './deployment-summary';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
 /** What a POST stored, for the answer's `data`: a CI log shows what was written. */
@@ -252,6 +253,8 @@ export class DeploymentService {
       for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
         await upsertRows(manager, CicdDeploymentCommit, rows.commits.slice(start, start + ROWS_PER_STATEMENT));
       }
+      // DORA's per-deployment summary, in the same transaction as the rows it is computed from.
+      await refreshDeploymentSummaries(manager, [deploymentId]);
       // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
       await manager.query(
         dialectOf(manager).sql(

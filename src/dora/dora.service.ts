@@ -14,6 +14,7 @@ import {
 } from './dora.calculations';
 import type { DoraQuery } from './dora.dto';
 import { dateOf, LeadTimeQueries } from './lead-time.queries';
+import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 
 /** The scope ids of each kind of row (docs/dora.md "Scope"). */
 export interface DoraScopeIds {
@@ -36,9 +37,6 @@ export interface DoraReport extends DoraMetrics {
 }
 
 type Row = Record<string, unknown>;
-
-/** What DevLake's DORA counts as a deployment (docs/dora.md "What counts as one deployment"). */
-const COUNTED = { environment: 'PRODUCTION', result: 'SUCCESS' };
 
 function numberOf(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
@@ -79,12 +77,15 @@ export class DoraService {
 
   /** The metrics of any set of scope ids. */
   async metrics(scope: DoraScopeIds, query: DoraQuery): Promise<DoraMetrics> {
-    // Independent queries run side by side (separate pool connections on MySQL).
-    const [deployments, incidents, attributed] = await Promise.all([
-      this.deploymentsSince(scope, query.from),
+    const leadTime = new LeadTimeQueries(this.dataSource);
+    // Independent queries run side by side (separate pool connections on MySQL); lead time
+    // reuses the window's deployments rather than reading them twice.
+    const [counted, incidents] = await Promise.all([
+      leadTime.deploymentsSince(scope.cicdScopes, query.from),
       this.incidents(scope, query),
-      new LeadTimeQueries(this.dataSource).since(scope, query.from, query.to),
     ]);
+    const attributed = await leadTime.since(scope, query.from, query.to, counted);
+    const deployments: DeploymentTime[] = counted.map((d) => ({ id: d.id, time: d.time }));
     const changes: ChangeOutcome[] = attributed.map((c) => ({
       id: c.id,
       created: c.created,
@@ -111,55 +112,38 @@ export class DoraService {
   }
 
   /**
-   * One row per counted deployment whose time (its latest counted `finished_date`) is at or after
-   * `from`, including those after `to`: the incident rule needs them. Filtering rows at `from`
-   * before grouping is exact, because a deployment's latest row is at or after `from` exactly
-   * when its time is. The counted test sits in the aggregate rather than the WHERE so that the
-   * database walks `idx_webhook_cdc_scope_deployment` (scope, deployment, finished_date) and groups
-   * in index order; MariaDB otherwise sorts a temporary table of 255-character keys on disk.
-   */
-  private async deploymentsSince(scope: DoraScopeIds, from: Date): Promise<DeploymentTime[]> {
-    if (scope.cicdScopes.length === 0) return [];
-    const latestCounted = `MAX(CASE WHEN c.environment = :environment AND c.result = :result THEN c.finished_date END)`;
-    const rows = await this.select(
-      `SELECT c.cicd_deployment_id AS id, ${latestCounted} AS finished
-         FROM cicd_deployment_commits c
-        WHERE c.cicd_scope_id IN (:...scopes) AND c.finished_date >= :from
-        GROUP BY c.cicd_deployment_id
-       HAVING ${latestCounted} IS NOT NULL`,
-      { scopes: scope.cicdScopes, ...COUNTED, from },
-    );
-    return rows.map((row) => ({ id: String(row.id), time: dateOf(row.finished) as Date }));
-  }
-
-  /**
    * The incidents of the scope that can touch the window: created in or after it (weekly counts,
    * the time rule), resolved in it (2021 recovery), or naming a counted deployment whose time is
-   * at or after `from`. An incident that names a deployment comes once per row of that deployment
-   * (a few), joined on (scope, deployment) by `idx_webhook_cdc_scope_deployment`; `named_finished`
-   * is the row's date when the row is counted (so the deployment is a counted one). The
-   * counted test sits in the SELECT so that no database picks the (scope, environment, result)
-   * index and walks a scope's whole history per incident (SQLite did).
+   * at or after `from`. Three index ranges rather than one OR, which would read every incident of
+   * the scope: by (scope, created), by (scope, resolved), and from the deployment summary's
+   * (scope, time) through the named links. An incident that names a deployment comes once per
+   * link; `named_finished` is set when the named deployment is a counted one of the scope.
    */
   private async incidents(scope: DoraScopeIds, query: DoraQuery): Promise<IncidentFacts[]> {
     if (scope.boards.length === 0) return [];
-    const counted = 'c.environment = :environment AND c.result = :result';
+    const columns = `i.id AS id, i.created_date AS created, i.resolution_date AS resolved,
+              i.lead_time_minutes AS lead_time, s.cicd_deployment_id AS named, s.finished_date AS named_finished`;
+    const named = `LEFT JOIN _tool_webhook_incident_deployments l ON l.issue_id = i.id
+         LEFT JOIN ${DEPLOYMENT_SUMMARY_TABLE} s
+           ON s.cicd_deployment_id = l.cicd_deployment_id AND s.cicd_scope_id IN (:...scopes)`;
+    const resolvedInWindow = 'i.resolution_date >= :from AND i.resolution_date < :to';
     const rows = await this.select(
-      `SELECT i.id AS id, i.created_date AS created, i.resolution_date AS resolved,
-              i.lead_time_minutes AS lead_time, c.cicd_deployment_id AS named,
-              CASE WHEN ${counted} THEN c.finished_date END AS named_finished
-         FROM incidents i
-         LEFT JOIN _tool_webhook_incident_deployments l ON l.issue_id = i.id
-         LEFT JOIN cicd_deployment_commits c
-           ON c.cicd_scope_id IN (:...scopes) AND c.cicd_deployment_id = l.cicd_deployment_id
-        WHERE i.scope_id IN (:...boards)
-          AND (i.created_date >= :from
-               OR (i.resolution_date >= :from AND i.resolution_date < :to)
-               OR (${counted} AND c.finished_date >= :from))`,
+      `SELECT ${columns} FROM incidents i ${named}
+        WHERE i.scope_id IN (:...boards) AND i.created_date >= :from
+       UNION ALL
+       SELECT ${columns} FROM incidents i ${named}
+        WHERE i.scope_id IN (:...boards) AND ${resolvedInWindow}
+          AND (i.created_date < :from OR i.created_date IS NULL)
+       UNION ALL
+       SELECT ${columns} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+         JOIN _tool_webhook_incident_deployments l ON l.cicd_deployment_id = s.cicd_deployment_id
+         JOIN incidents i ON i.id = l.issue_id
+        WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from AND i.scope_id IN (:...boards)
+          AND (i.created_date < :from OR i.created_date IS NULL)
+          AND NOT (i.resolution_date IS NOT NULL AND ${resolvedInWindow})`,
       {
         scopes: scope.cicdScopes.length > 0 ? scope.cicdScopes : [''],
         boards: scope.boards,
-        ...COUNTED,
         from: query.from,
         to: query.to,
       },

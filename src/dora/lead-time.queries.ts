@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { escapeQuery } from '../db/escape-query';
+import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 import {
   attributeChanges,
   branchOf,
@@ -38,7 +39,6 @@ function batches<T>(items: T[]): T[][] {
 /** What DevLake's DORA counts as a deployment: a SUCCESS row in PRODUCTION. */
 const COUNTED = { environment: 'PRODUCTION', result: 'SUCCESS' };
 const COUNTED_ROW = 'c.cicd_scope_id IN (:...scopes) AND c.environment = :environment AND c.result = :result';
-const IS_COUNTED = 'c.environment = :environment AND c.result = :result';
 
 /** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
 export function dateOf(value: unknown): Date | null {
@@ -59,6 +59,19 @@ function branchOfRefs(low: unknown, high: unknown): string | null {
   const a = branchOf(low === null || low === undefined ? null : String(low));
   const b = branchOf(high === null || high === undefined ? null : String(high));
   return a === b ? a : null;
+}
+
+const SUMMARY_COLUMNS = `s.cicd_deployment_id AS id, s.cicd_scope_id AS scope, s.finished_date AS finished,
+  s.started_date AS started, s.ref_low AS ref_low, s.ref_high AS ref_high`;
+
+function summaryOf(row: Row): AttributableDeployment {
+  return {
+    id: String(row.id),
+    scope: String(row.scope),
+    time: dateOf(row.finished) as Date,
+    started: dateOf(row.started) as Date,
+    branch: branchOfRefs(row.ref_low, row.ref_high),
+  };
 }
 
 const PR_COLUMNS = `p.id AS id, p.base_repo_id AS repo, p.base_ref AS base_ref, p.created_date AS created,
@@ -99,31 +112,17 @@ export class LeadTimeQueries {
   }
 
   /**
-   * Counted deployments with a row that finished at or after `since`, grouped: their start, time
-   * and branch. A deployment whose time is at or after `since` is complete here (its latest row
-   * is); its start comes from its rows in range.
+   * Counted deployments whose time is at or after `since`: their start, time and branch, from
+   * the deployment summary (one index range on (scope, time)).
    */
   async deploymentsSince(scopes: string[], since: Date): Promise<AttributableDeployment[]> {
     if (scopes.length === 0) return [];
-    const counted = (column: string) => `CASE WHEN ${IS_COUNTED} THEN ${column} END`;
     const rows = await this.select(
-      `SELECT c.cicd_deployment_id AS id, MIN(c.cicd_scope_id) AS scope,
-              MAX(${counted('c.finished_date')}) AS finished,
-              MIN(${counted('COALESCE(c.started_date, c.finished_date)')}) AS started,
-              MIN(${counted('c.ref_name')}) AS ref_low, MAX(${counted('c.ref_name')}) AS ref_high
-         FROM cicd_deployment_commits c
-        WHERE c.cicd_scope_id IN (:...scopes) AND c.finished_date >= :since
-        GROUP BY c.cicd_deployment_id
-       HAVING MAX(${counted('c.finished_date')}) IS NOT NULL`,
-      { scopes, ...COUNTED, since },
+      `SELECT ${SUMMARY_COLUMNS} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+        WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :since`,
+      { scopes, since },
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      scope: String(row.scope),
-      time: dateOf(row.finished) as Date,
-      started: dateOf(row.started) as Date,
-      branch: branchOfRefs(row.ref_low, row.ref_high),
-    }));
+    return rows.map(summaryOf);
   }
 
   /** Times (and facts) of given counted deployments, whatever their time. */
@@ -131,23 +130,11 @@ export class LeadTimeQueries {
     const out: AttributableDeployment[] = [];
     for (const batch of batches(ids)) {
       const rows = await this.select(
-        `SELECT c.cicd_deployment_id AS id, MIN(c.cicd_scope_id) AS scope, MAX(c.finished_date) AS finished,
-                MIN(COALESCE(c.started_date, c.finished_date)) AS started,
-                MIN(c.ref_name) AS ref_low, MAX(c.ref_name) AS ref_high
-           FROM cicd_deployment_commits c
-          WHERE c.cicd_deployment_id IN (:...ids) AND ${COUNTED_ROW} AND c.finished_date IS NOT NULL
-          GROUP BY c.cicd_deployment_id`,
-        { ids: batch, scopes, ...COUNTED },
+        `SELECT ${SUMMARY_COLUMNS} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+          WHERE s.cicd_deployment_id IN (:...ids) AND s.cicd_scope_id IN (:...scopes)`,
+        { ids: batch, scopes },
       );
-      for (const row of rows) {
-        out.push({
-          id: String(row.id),
-          scope: String(row.scope),
-          time: dateOf(row.finished) as Date,
-          started: dateOf(row.started) as Date,
-          branch: branchOfRefs(row.ref_low, row.ref_high),
-        });
-      }
+      out.push(...rows.map(summaryOf));
     }
     return out;
   }
@@ -186,15 +173,7 @@ export class LeadTimeQueries {
    * Reads the counted deployments from the earliest merge on, so a fresh pull request is cheap.
    */
   async ofPullRequests(scope: LeadTimeScope, ids: string[]): Promise<ChangeAttribution[]> {
-    const prs: PullRequestFacts[] = [];
-    for (const batch of batches(ids)) {
-      const rows = await this.select(
-        `SELECT ${PR_COLUMNS} FROM pull_requests p
-          WHERE p.id IN (:...ids) AND p.merged_date IS NOT NULL AND p.created_date IS NOT NULL`,
-        { ids: batch },
-      );
-      prs.push(...rows.map(pullRequestOf));
-    }
+    const prs = (await this.pullRequestsById(ids)).map(pullRequestOf);
     if (prs.length === 0) return [];
     const earliest = new Date(Math.min(...prs.map((p) => p.merged.getTime())));
     const [deployments, exact, links] = await Promise.all([
@@ -214,27 +193,35 @@ export class LeadTimeQueries {
 
   /**
    * Every merged pull request of the scope that is merged in `[from, to)` or may be deployed at or
-   * after `from`, with its attribution. `to` null means no end. In five steps whose size follows
-   * the window, not the history:
+   * after `from`, with its attribution. `to` null means no end. `known`, when given, are the
+   * counted deployments whose time is at or after `from` (the caller read them already). In
+   * steps whose size follows the window, not the history, each one statement:
    *
-   * 1. the counted deployments with a row at or after `from`;
+   * 1. the counted deployments whose time is at or after `from` (the deployment summary);
    * 2. per repository and ref, the latest start of a counted deployment before `from`: a pull
    *    request merged before it is shipped by one of those (time rule), so only later merges are
    *    read (`idx_webhook_pr_repo_merged`);
-   * 3. older pull requests whose merge commit, or a link, names a deployment of step 1;
-   * 4. for the pull requests merged before `from`: their merge commits' and links' deployments
-   *    before `from`, which come first when they finished after the merge;
+   * 3. the scope's pull requests whose merge commit a counted row at or after `from` names, with
+   *    that row's deployment (one join: the merge-commit candidates in the window, and the older
+   *    pull requests they ship); and those a link names for a deployment of step 1;
+   * 4. the links of the pull requests read; for the pull requests merged before `from`, their
+   *    merge commits' deployments before `from`, which come first when they finished after the merge;
    * 5. the rules, in memory.
    *
-   * Not seen: rows of one deployment that finish days apart across `from` (its start is read
-   * from its rows at or after `from`).
+   * Not seen: a merge older than the bound of step 2 into a branch first deployed in the window.
    */
-  async since(scope: LeadTimeScope, from: Date, to: Date | null): Promise<ChangeAttribution[]> {
+  async since(
+    scope: LeadTimeScope,
+    from: Date,
+    to: Date | null,
+    known?: AttributableDeployment[],
+  ): Promise<ChangeAttribution[]> {
     if (scope.cicdScopes.length === 0 || scope.repos.length === 0) return [];
     // No end: the latest date every engine stores (MySQL datetime ends in 9999).
     const until = to ?? new Date(Date.UTC(9999, 11, 31));
-    const [deployments, bounds, older] = await Promise.all([
-      this.deploymentsSince(scope.cicdScopes, from),
+    const window = { scopes: scope.cicdScopes, repos: scope.repos, ...COUNTED, from, until };
+    const [deployments, bounds, byCommit, byLink] = await Promise.all([
+      known ?? this.deploymentsSince(scope.cicdScopes, from),
       this.select(
         `SELECT c.cicd_scope_id AS scope, c.ref_name AS ref, MAX(COALESCE(c.started_date, c.finished_date)) AS started
            FROM cicd_deployment_commits c
@@ -243,17 +230,19 @@ export class LeadTimeQueries {
         { scopes: scope.cicdScopes, ...COUNTED, from },
       ),
       this.select(
-        `SELECT ${PR_COLUMNS} FROM cicd_deployment_commits c
+        `SELECT p.id AS id, c.commit_sha AS sha, c.cicd_deployment_id AS deployment FROM cicd_deployment_commits c
            JOIN pull_requests p ON p.merge_commit_sha = c.commit_sha
           WHERE ${COUNTED_ROW} AND c.finished_date >= :from
-            AND p.base_repo_id IN (:...repos) AND p.merged_date < :until AND p.created_date IS NOT NULL
-         UNION
-         SELECT ${PR_COLUMNS} FROM _tool_webhook_pull_request_deployments l
-           JOIN cicd_deployment_commits c ON c.cicd_deployment_id = l.cicd_deployment_id
-           JOIN pull_requests p ON p.id = l.pull_request_id
-          WHERE ${COUNTED_ROW} AND c.finished_date >= :from
             AND p.base_repo_id IN (:...repos) AND p.merged_date < :until AND p.created_date IS NOT NULL`,
-        { scopes: scope.cicdScopes, repos: scope.repos, ...COUNTED, from, until },
+        window,
+      ),
+      this.select(
+        `SELECT ${PR_COLUMNS} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+           JOIN _tool_webhook_pull_request_deployments l ON l.cicd_deployment_id = s.cicd_deployment_id
+           JOIN pull_requests p ON p.id = l.pull_request_id
+          WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from
+            AND p.base_repo_id IN (:...repos) AND p.merged_date < :until AND p.created_date IS NOT NULL`,
+        window,
       ),
     ]);
 
@@ -292,22 +281,39 @@ export class LeadTimeQueries {
       );
       for (const row of rows) prs.set(String(row.id), pullRequestOf(row));
     }
-    for (const row of older) if (!prs.has(String(row.id))) prs.set(String(row.id), pullRequestOf(row));
+    // Merge commits deployed in the window: (sha, deployment) pairs, and the older pull requests.
+    const inWindow = new Map<string, string[]>();
+    const pairs = new Set<string>();
+    const olderIds = new Set<string>();
+    for (const row of byCommit) {
+      const id = String(row.id);
+      if (!prs.has(id)) olderIds.add(id);
+      const sha = String(row.sha);
+      const pair = JSON.stringify([sha, String(row.deployment)]);
+      if (!pairs.has(pair)) {
+        pairs.add(pair);
+        push(inWindow, sha, String(row.deployment));
+      }
+    }
+    for (const row of byLink) if (!prs.has(String(row.id))) prs.set(String(row.id), pullRequestOf(row));
+    // The older pull requests whose merge commit is deployed in the window: few, read by id.
+    for (const row of await this.pullRequestsById([...olderIds].filter((id) => !prs.has(id)))) {
+      prs.set(String(row.id), pullRequestOf(row));
+    }
 
-    // Step 3 and 4: merge commits and links, in and before the window.
+    // Step 4: links, and merge commits deployed before the window.
     const all = [...prs.values()];
     const early = all.filter((p) => p.merged.getTime() < from.getTime());
     const shas = (list: PullRequestFacts[]) => [...new Set(list.flatMap((p) => (p.sha ? [p.sha] : [])))];
-    const [inWindow, before, links] = await Promise.all([
-      this.exactByCommitSince(scope.cicdScopes, shas(all), from),
+    const [before, links] = await Promise.all([
       this.exactByCommit(scope.cicdScopes, shas(early), from),
-      this.linksOf(all.map((p) => p.id)),
+      this.linksOfScope(scope.repos, all),
     ]);
-    const known = new Set(deployments.map((d) => d.id));
+    const knownIds = new Set(deployments.map((d) => d.id));
     const missing = new Set<string>();
     for (const p of early) {
       for (const id of [...((p.sha && before.get(p.sha)) || []), ...(links.get(p.id) ?? [])]) {
-        if (!known.has(id)) missing.add(id);
+        if (!knownIds.has(id)) missing.add(id);
       }
     }
     const earlier = await this.deploymentsById(scope.cicdScopes, [...missing]);
@@ -323,18 +329,37 @@ export class LeadTimeQueries {
     return all.map((p) => ({ ...p, attribution: attributed.get(p.id) ?? null }));
   }
 
-  /** Counted deployments (ids) with a row for each merge commit at or after `since`. */
-  private async exactByCommitSince(scopes: string[], shas: string[], since: Date): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const batch of batches(shas)) {
-      const rows = await this.select(
-        `SELECT DISTINCT c.commit_sha AS sha, c.cicd_deployment_id AS deployment
-           FROM cicd_deployment_commits c
-          WHERE c.commit_sha IN (:...shas) AND ${COUNTED_ROW} AND c.finished_date >= :since`,
-        { shas: batch, scopes, ...COUNTED, since },
+  private async pullRequestsById(ids: string[]): Promise<Row[]> {
+    const out: Row[] = [];
+    for (const batch of batches(ids)) {
+      out.push(
+        ...(await this.select(
+          `SELECT ${PR_COLUMNS} FROM pull_requests p
+            WHERE p.id IN (:...ids) AND p.merged_date IS NOT NULL AND p.created_date IS NOT NULL`,
+          { ids: batch },
+        )),
       );
-      for (const row of rows) push(out, String(row.sha), String(row.deployment));
     }
+    return out;
+  }
+
+  /**
+   * The links of the given pull requests. Links are few next to pull requests (only senders that
+   * name them write them), so every link of the scope's repositories is read in one join and
+   * filtered here, rather than asking for the pull requests 500 at a time.
+   */
+  private async linksOfScope(repos: string[], prs: PullRequestFacts[]): Promise<Map<string, string[]>> {
+    const wanted = new Set(prs.map((p) => p.id));
+    const out = new Map<string, string[]>();
+    if (wanted.size === 0) return out;
+    const rows = await this.select(
+      `SELECT DISTINCT l.pull_request_id AS id, l.cicd_deployment_id AS deployment
+         FROM _tool_webhook_pull_request_deployments l
+         JOIN pull_requests p ON p.id = l.pull_request_id
+        WHERE p.base_repo_id IN (:...repos)`,
+      { repos },
+    );
+    for (const row of rows) if (wanted.has(String(row.id))) push(out, String(row.id), String(row.deployment));
     return out;
   }
 }

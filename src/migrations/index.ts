@@ -5,6 +5,7 @@ import { PullRequestsAndProjects1764300000003 } from './1764300000003-pull-reque
 import { LeadTimeAttribution1764340000001 } from './1764340000001-lead-time-attribution';
 import { RawWebhookEvents1764350000000 } from './1764350000000-raw-webhook-events';
 import { SourceSettings1764360000000 } from './1764360000000-source-settings';
+import { DeploymentSummaries1764380000001 } from './1764380000001-deployment-summaries';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -15,4 +16,5 @@ export const webhookMigrations = [
   LeadTimeAttribution1764340000001,
   RawWebhookEvents1764350000000,
   SourceSettings1764360000000,
+  DeploymentSummaries1764380000001,
 ];
