@@ -167,17 +167,15 @@ describe('deployment summary (one row per counted deployment, kept with its rows
 
   it('is untouched by issue and incident writes', async () => {
     const before = await stored(server);
-    const res = await server.request
-      .post(`${BASE}/connections/${cid}/issues`)
-      .send({
-        issueKey: 'INC-1',
-        title: 'down',
-        type: 'INCIDENT',
-        status: 'DONE',
-        originalStatus: 'resolved',
-        createdDate: '2026-03-05T10:00:00Z',
-        deploymentId: 'd2',
-      });
+    const res = await server.request.post(`${BASE}/connections/${cid}/issues`).send({
+      issueKey: 'INC-1',
+      title: 'down',
+      type: 'INCIDENT',
+      status: 'DONE',
+      originalStatus: 'resolved',
+      createdDate: '2026-03-05T10:00:00Z',
+      deploymentId: 'd2',
+    });
     expect(res.body).toMatchObject({ success: true });
     expect(await stored(server)).toEqual(before);
     await expectConsistent();

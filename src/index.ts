@@ -22,3 +22,4 @@ export {
   type FieldCause,
 } from './http/errors';
 export type { Envelope } from './http/envelope';
+export { rebuildDeploymentSummaries } from './deployments/deployment-summary';

@@ -1,0 +1,35 @@
+import { rebuildDeploymentSummaries } from '../deployments/deployment-summary';
+import { ConfigurationError } from '../options';
+import { DEFAULT_DB_URL, describeDatabase, parseDbUrl } from './config';
+import { createDataSource } from './data-source';
+
+/**
+ * `npm run rebuild-summary`: recomputes the deployment summary that DORA reads from DevLake's
+ * `cicd_deployment_commits`, for a database that DevLake itself (or anything besides this
+ * plugin) also writes. Reads `DB_URL` as the server does; runs pending migrations first, so the
+ * summary table exists. Safe to run while the server runs: one transaction.
+ */
+export async function rebuildSummary(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const database = parseDbUrl(env.DB_URL ?? DEFAULT_DB_URL);
+  const dataSource = createDataSource(database, { poolSize: 1 });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+    const started = Date.now();
+    const count = await rebuildDeploymentSummaries(dataSource);
+    process.stdout.write(
+      `deployment summary rebuilt on ${describeDatabase(database)}: ${count} counted deployment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return count;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+if (require.main === module) {
+  rebuildSummary().catch((error: unknown) => {
+    const message = error instanceof ConfigurationError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`rebuild-summary: ${message}\n`);
+    process.exit(1);
+  });
+}
