@@ -148,3 +148,70 @@ describe('activity API: what each connection received (issue 7)', () => {
     expect(stored.apiKey).toBe(hashApiKey(SECRET, res.body.apiKey.apiKey));
   });
 });
+
+describe('activity list: pages and search by name', () => {
+  let server: TestServer;
+  /** 12 connections, `team-00` … `team-11`; every third has one deployment. */
+  const ids: number[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    for (let n = 0; n < 12; n += 1) ids.push((await createConnection(server, `team-${String(n).padStart(2, '0')}`)).id);
+    await createConnection(server, 'Billing_API');
+    for (const [k, id] of ids.entries()) {
+      if (k % 3 !== 0) continue;
+      const res = await server.request
+        .post(`${BASE}/connections/${id}/deployments`)
+        .send({ id: `d${k}`, commitSha: 'a'.repeat(40), repoUrl: 'https://github.com/acme/app' });
+      expect(res.status).toBe(200);
+    }
+  });
+  afterAll(async () => server.close());
+
+  const list = (query: string) => server.request.get(`${BASE}/activity?${query}`);
+
+  it('answers one page in id order with the total, and the next page from the offset', async () => {
+    const first = await list('limit=5');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ total: 13, limit: 5, offset: 0, search: null });
+    expect(first.body.connections.map((c: { id: number }) => c.id)).toEqual(ids.slice(0, 5));
+    const second = await list('limit=5&offset=5');
+    expect(second.body.connections.map((c: { id: number }) => c.id)).toEqual(ids.slice(5, 10));
+    const last = await list('limit=5&offset=10');
+    expect(last.body.connections.map((c: { name: string }) => c.name)).toEqual(['team-10', 'team-11', 'Billing_API']);
+  });
+
+  it('counts each connection of the page from its own rows', async () => {
+    const res = await list('limit=12');
+    const deployments = res.body.connections.map((c: { deployments: number }) => c.deployments);
+    expect(deployments).toEqual(ids.map((_, k) => (k % 3 === 0 ? 1 : 0)));
+    expect(res.body.connections[0].lastDataAt).toEqual(expect.any(String));
+    expect(res.body.connections[1].lastDataAt).toBeNull();
+  });
+
+  it('finds connections whose name contains the search text, ignoring case, with their total', async () => {
+    const res = await list('search=TEAM-1&limit=2');
+    expect(res.body).toMatchObject({ total: 2, search: 'TEAM-1' });
+    expect(res.body.connections.map((c: { name: string }) => c.name)).toEqual(['team-10', 'team-11']);
+  });
+
+  it('takes % and _ in the search text literally', async () => {
+    expect((await list('search=%25')).body.total).toBe(0);
+    const underscore = await list('search=_');
+    expect(underscore.body.connections.map((c: { name: string }) => c.name)).toEqual(['Billing_API']);
+  });
+
+  it('answers 400 naming limit, offset or search when they are out of range', async () => {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=501', 'limit'],
+      ['offset=-1', 'offset'],
+      ['offset=x', 'offset'],
+      [`search=${'a'.repeat(101)}`, 'search'],
+    ]) {
+      const res = await list(query);
+      expect(res.status).toBe(400);
+      expect(res.body.causes.map((c: { field: string }) => c.field)).toContain(field);
+    }
+  });
+});

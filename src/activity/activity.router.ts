@@ -4,7 +4,7 @@ import { presentConnection } from '../connections/connection.presenter';
 import { connectionOf } from '../connections/resolve-connection';
 import type { PluginContext } from '../context';
 import { validateBody } from '../http/validate-body';
-import { ActivityQueryDto } from './activity.dto';
+import { ActivityListQueryDto, ActivityQueryDto } from './activity.dto';
 
 /**
  * What the admin page reads besides the connections API: what each connection received, and
@@ -16,8 +16,9 @@ export function createActivityRouter(context: PluginContext): Router {
   const { services, guards, resolveConnection } = context;
   const router = Router({ mergeParams: true });
 
-  router.get('/activity', guards.admin, async (_req, res) => {
-    res.json({ connections: await services.activity.summary() });
+  router.get('/activity', guards.admin, async (req, res) => {
+    const query = await validateBody(ActivityListQueryDto, req.query);
+    res.json(await services.activity.page(query));
   });
 
   router.get('/connections/:connectionId/activity', guards.admin, resolveConnection, async (req, res) => {

@@ -5,7 +5,9 @@ import type { WebhookConnection } from '../connections/connection.entity';
 import type { ConnectionService } from '../connections/connection.service';
 import { CicdDeployment, CicdDeploymentCommit } from '../deployments/deployment.entity';
 import { Incident, Issue } from '../issues/issue.entity';
+import { dateOf } from '../dora/lead-time.queries';
 import { scopeIdOf } from '../projects/project.service';
+import { WebhookConnection as ConnectionEntity } from '../connections/connection.entity';
 
 /** What a connection has received: the answer to "my pipeline got 200, so where is my data?". */
 export interface ConnectionCounts {
@@ -69,6 +71,34 @@ export interface ConnectionActivity extends ConnectionCounts {
 export const DEFAULT_ACTIVITY_LIMIT = 20;
 export const MAX_ACTIVITY_LIMIT = 100;
 
+/** `GET /activity`: connections per page by default, and at most. */
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 500;
+
+/** Which connections `GET /activity` lists: a page of them, optionally those whose name contains `search`. */
+export interface ActivityListQuery {
+  limit?: number;
+  offset?: number;
+  /** Case-insensitive part of the name. */
+  search?: string;
+}
+
+/** A page of connections with their counts, and how many match in all. */
+export interface ActivityPage {
+  connections: ConnectionSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+  search: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+/** `LIKE ... ESCAPE '!'` text matching `text` literally anywhere (one escape character on every engine). */
+function likeContaining(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
 function latest(...dates: (Date | null | undefined)[]): Date | null {
   let out: Date | null = null;
   for (const date of dates) if (date && (!out || date.getTime() > out.getTime())) out = date;
@@ -123,46 +153,107 @@ export class ActivityService {
       .where('n.scope_id = :scope', { scope: scopeIdOf(connectionId) });
   }
 
-  /** The newest `updated_at` of a query's rows; ordering by the column works the same on both databases. */
-  private async newest<T extends { updatedAt: Date | null }>(query: SelectQueryBuilder<T>, alias: string) {
-    const row = await query.clone().orderBy(`${alias}.updated_at`, 'DESC').limit(1).getOne();
-    return row?.updatedAt ?? null;
+  /** Issue counts: one UNION ALL statement per 100 connections (SQLite allows 500 parts). */
+  private async issueCounts(connectionIds: number[]): Promise<Row[]> {
+    const out: Row[] = [];
+    for (let start = 0; start < connectionIds.length; start += 100) {
+      const parts: string[] = [];
+      const parameters: Record<string, unknown> = {};
+      connectionIds.slice(start, start + 100).forEach((id, k) => {
+        parts.push(
+          `SELECT :cid${k} AS cid, COUNT(*) AS n, MAX(i.updated_at) AS last FROM issues i
+            WHERE i.id LIKE :prefix${k} OR i.id IN (SELECT bi.issue_id FROM board_issues bi WHERE bi.board_id = :board${k})`,
+        );
+        // The connection id is digits only, so `%` and `_` cannot appear in the prefix.
+        Object.assign(parameters, {
+          [`cid${k}`]: id,
+          [`prefix${k}`]: `${scopeIdOf(id)}:%`,
+          [`board${k}`]: scopeIdOf(id),
+        });
+      });
+      out.push(...(await this.select(parts.join(' UNION ALL '), parameters)));
+    }
+    return out;
   }
 
   async counts(connectionId: number): Promise<ConnectionCounts> {
-    const deployments = this.deploymentsOf(connectionId);
-    const issues = this.issuesOf(connectionId);
-    const incidents = this.incidentsOf(connectionId);
+    return (await this.countsOf([connectionId])).get(connectionId) as ConnectionCounts;
+  }
+
+  /**
+   * A page of connections in id order, with their counts: the admin page's list. The counts of
+   * the whole page come from one statement per kind of row (deployments, issues, incidents),
+   * not from statements per connection, so a page costs the same whatever the number of webhooks.
+   */
+  async page(query: ActivityListQuery = {}): Promise<ActivityPage> {
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    const offset = query.offset ?? 0;
+    const search = query.search?.trim() ? query.search.trim() : null;
+    const base = this.dataSource.getRepository(ConnectionEntity).createQueryBuilder('c');
+    if (search) {
+      base.where("LOWER(c.name) LIKE :pattern ESCAPE '!'", { pattern: likeContaining(search.toLowerCase()) });
+    }
+    const [connections, total] = await base.orderBy('c.id', 'ASC').skip(offset).take(limit).getManyAndCount();
+    const ids = connections.map((c) => c.id);
+    const [keys, counts] = await Promise.all([this.apiKeys.findConnectionKeys(ids), this.countsOf(ids)]);
+    const lastUsed = await this.apiKeys.lastUsed([...keys.values()].map((k) => k.id));
     return {
-      deployments: await deployments.getCount(),
-      issues: await issues.getCount(),
-      incidents: await incidents.getCount(),
-      lastDataAt: latest(
-        await this.newest(deployments, 'd'),
-        await this.newest(issues, 'i'),
-        await this.newest(incidents, 'n'),
-      ),
+      connections: connections.map((connection) => {
+        const key = keys.get(connection.id);
+        return {
+          id: connection.id,
+          name: connection.name,
+          createdAt: connection.createdAt,
+          updatedAt: connection.updatedAt,
+          keyLastUsedAt: key ? (lastUsed.get(key.id) ?? null) : null,
+          ...(counts.get(connection.id) as ConnectionCounts),
+        };
+      }),
+      total,
+      limit,
+      offset,
+      search,
     };
   }
 
-  /** Every connection with its counts, in id order (the page's list). */
-  async summary(): Promise<ConnectionSummary[]> {
-    const connections = await this.connections.list();
-    const keys = await this.apiKeys.findConnectionKeys(connections.map((c) => c.id));
-    const lastUsed = await this.apiKeys.lastUsed([...keys.values()].map((k) => k.id));
-    const out: ConnectionSummary[] = [];
-    // One connection after the other: an admin page lists tens, and SQLite serialises anyway.
-    for (const connection of connections) {
-      const key = keys.get(connection.id);
-      out.push({
-        id: connection.id,
-        name: connection.name,
-        createdAt: connection.createdAt,
-        updatedAt: connection.updatedAt,
-        keyLastUsedAt: key ? (lastUsed.get(key.id) ?? null) : null,
-        ...(await this.counts(connection.id)),
-      });
-    }
+  private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
+    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    return (await this.dataSource.query(text, values)) as Row[];
+  }
+
+  /**
+   * The counts of many connections at once. Deployments and incidents are grouped by scope;
+   * issues are found as `issuesOf` finds them (board or id prefix), one part per connection in a
+   * single UNION ALL statement.
+   */
+  async countsOf(connectionIds: number[]): Promise<Map<number, ConnectionCounts>> {
+    const out = new Map<number, ConnectionCounts>();
+    for (const id of connectionIds) out.set(id, { deployments: 0, issues: 0, incidents: 0, lastDataAt: null });
+    if (connectionIds.length === 0) return out;
+    const scopes = connectionIds.map(scopeIdOf);
+    const byScope = new Map(connectionIds.map((id) => [scopeIdOf(id), id]));
+    const [deployments, incidents, issues] = await Promise.all([
+      this.select(
+        `SELECT d.cicd_scope_id AS scope, COUNT(*) AS n, MAX(d.updated_at) AS last FROM cicd_deployments d
+          WHERE d.cicd_scope_id IN (:...scopes) GROUP BY d.cicd_scope_id`,
+        { scopes },
+      ),
+      this.select(
+        `SELECT n.scope_id AS scope, COUNT(*) AS n, MAX(n.updated_at) AS last FROM incidents n
+          WHERE n.scope_id IN (:...scopes) GROUP BY n.scope_id`,
+        { scopes },
+      ),
+      this.issueCounts(connectionIds),
+    ]);
+    const add = (id: number | undefined, field: 'deployments' | 'issues' | 'incidents', row: Row) => {
+      const counts = id === undefined ? undefined : out.get(id);
+      if (!counts) return;
+      counts[field] = Number(row.n);
+      counts.lastDataAt = latest(counts.lastDataAt, dateOf(row.last));
+    };
+    for (const row of deployments) add(byScope.get(String(row.scope)), 'deployments', row);
+    for (const row of incidents) add(byScope.get(String(row.scope)), 'incidents', row);
+    for (const row of issues) add(Number(row.cid), 'issues', row);
     return out;
   }
 

@@ -6,7 +6,8 @@ import { DEPLOYMENT_SUMMARY_TABLE, rebuildDeploymentSummaries } from '../deploym
  * One row per deployment that DORA counts (docs/dora.md "Definitions"), kept with the
  * deployment's rows: DORA over a window then reads one short index range instead of grouping
  * every commit row of the window. Short indexed columns: InnoDB keys stay far below 3072 bytes.
- * Also an index to find a scope's incidents resolved in a window without reading the others.
+ * Also indexes to find a scope's incidents resolved in a window without reading the others, and
+ * to count a scope's deployments with their latest update (the admin page's list).
  */
 export const DEPLOYMENT_SUMMARY_TABLES: TableSpec[] = [
   {
@@ -25,6 +26,12 @@ export const DEPLOYMENT_SUMMARY_TABLES: TableSpec[] = [
         columns: ['cicd_scope_id', 'finished_date', 'started_date'],
       },
     ],
+  },
+  {
+    // The admin page's counts: a scope's deployments and its latest `updated_at` off one index.
+    name: 'cicd_deployments',
+    columns: [],
+    indexes: [{ name: 'idx_webhook_deployments_scope_updated', columns: ['cicd_scope_id', 'updated_at'] }],
   },
   {
     name: 'incidents',
