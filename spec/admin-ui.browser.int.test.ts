@@ -410,3 +410,67 @@ describe('admin page in a real browser', () => {
     });
   });
 });
+
+describe('admin page with many webhooks: pages and search', () => {
+  const COUNT = 120;
+  const names = Array.from({ length: COUNT }, (_, n) => `hook-${String(n).padStart(3, '0')}`);
+  let server: TestServer;
+  let http: Server;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  const listedNames = () => page.locator('#connections tbody th').allTextContents();
+
+  beforeAll(async () => {
+    server = await startTestServer({ encryptionSecret: 'browser-secret' });
+    const now = new Date();
+    await server.db.dataSource
+      .getRepository(WebhookConnection)
+      .insert(names.map((name) => ({ name, createdAt: now, updatedAt: now })));
+    http = await new Promise<Server>((resolve) => {
+      const listening = server.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    profile = mkdtempSync(path.join(tmpdir(), 'dlw-chromium-'));
+    context = await launchBrowser(profile, { viewport: LAPTOP });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    await page.locator('#list-position', { hasText: `of ${COUNT}` }).waitFor();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    http?.closeAllConnections();
+    await new Promise((resolve) => http?.close(resolve));
+    await server?.close();
+  });
+
+  it('shows the first page of webhooks and where it is in the whole list', async () => {
+    expect(await listedNames()).toEqual(names.slice(0, 50));
+    expect(await page.locator('#list-position').textContent()).toBe(`1–50 of ${COUNT}`);
+    expect(await page.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+  });
+
+  it('moves to the next and the last page, and back', async () => {
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.locator('#list-position', { hasText: '51–100' }).waitFor();
+    expect(await listedNames()).toEqual(names.slice(50, 100));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.locator('#list-position', { hasText: `101–${COUNT}` }).waitFor();
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.locator('#list-position', { hasText: '51–100' }).waitFor();
+  });
+
+  it('lists only the webhooks whose name contains what is typed, from the first match', async () => {
+    await page.getByLabel('Search by name').fill('HOOK-11');
+    await page.locator('#list-position', { hasText: 'matching' }).waitFor();
+    expect(await listedNames()).toEqual(names.slice(110, 120));
+    expect(await page.locator('#list-position').textContent()).toBe('1–10 of 10 matching “HOOK-11”');
+    await page.getByLabel('Search by name').fill('no such hook');
+    await page.locator('#list-empty', { hasText: 'No webhook name contains' }).waitFor();
+    await page.getByLabel('Search by name').fill('');
+    await page.locator('#list-position', { hasText: `1–50 of ${COUNT}` }).waitFor();
+  });
+});

@@ -9,11 +9,17 @@ const body = document.body;
 const API_BASE = body.dataset.apiBase || '/api/plugins/webhook';
 const POST_BASE = body.dataset.postBase || '/api/rest/plugins/webhook';
 const POLL_MS = 5000;
+/** Webhooks per page of the list: a platform team may have thousands. */
+const PAGE_SIZE = 50;
+/** Typing pauses this long before the list is asked again. */
+const SEARCH_DELAY_MS = 120;
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   connections: [],
+  // The list's page: `GET /activity` answers one page, searched by name on the server.
+  list: { offset: 0, total: 0, search: '', request: 0, searchTimer: null },
   selectedId: null,
   pollTimer: null,
   // From `GET /projects`: the projects, and each linked connection's project by connection id.
@@ -310,9 +316,24 @@ function closeKeyPanel() {
 
 // ---------------------------------------------------------------- list
 
+function listPath() {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(state.list.offset) });
+  if (state.list.search) query.set('search', state.list.search);
+  return `/activity?${query}`;
+}
+
 async function loadList() {
-  const [answer, projects] = await Promise.all([api('GET', '/activity'), api('GET', '/projects')]);
+  const request = ++state.list.request;
+  const [answer, projects] = await Promise.all([api('GET', listPath()), api('GET', '/projects')]);
+  // A later request (the user kept typing) has the newer answer: this one is dropped.
+  if (request !== state.list.request) return;
+  // The page emptied (its last webhook was deleted): show the one before.
+  if (answer.connections.length === 0 && answer.total > 0 && state.list.offset > 0) {
+    state.list.offset = Math.max(0, Math.floor((answer.total - 1) / PAGE_SIZE) * PAGE_SIZE);
+    return loadList();
+  }
   state.connections = answer.connections;
+  state.list.total = answer.total;
   state.projects = Array.isArray(projects) ? projects : [];
   state.projectOf = new Map(state.projects.flatMap((p) => p.connections.map((c) => [c.id, p.name])));
   renderList();
@@ -323,11 +344,40 @@ function actionButton(text, label, handler) {
   return el('button', { type: 'button', 'aria-label': label, onclick: handler }, text);
 }
 
+function renderPages() {
+  const { offset, total, search } = state.list;
+  const shown = state.connections.length;
+  $('list-position').textContent =
+    shown === 0 ? '' : `${offset + 1}–${offset + shown} of ${total}${search ? ` matching “${search}”` : ''}`;
+  $('list-prev').disabled = offset === 0;
+  $('list-next').disabled = offset + shown >= total;
+  $('list-pages').hidden = total <= PAGE_SIZE && offset === 0 && !search;
+}
+
+function goToPage(direction) {
+  state.list.offset = Math.max(0, state.list.offset + direction * PAGE_SIZE);
+  refreshList();
+}
+
+function onSearch() {
+  clearTimeout(state.list.searchTimer);
+  state.list.searchTimer = setTimeout(() => {
+    state.list.search = $('list-search').value.trim();
+    state.list.offset = 0;
+    refreshList();
+  }, SEARCH_DELAY_MS);
+}
+
 function renderList() {
   const tbody = $('connections').querySelector('tbody');
   tbody.replaceChildren();
+  const searching = state.list.search !== '';
+  $('list-empty').textContent = searching
+    ? `No webhook name contains “${state.list.search}”.`
+    : 'No webhook yet: create one above.';
   $('list-empty').hidden = state.connections.length > 0;
   $('connections').hidden = state.connections.length === 0;
+  renderPages();
   for (const c of state.connections) {
     const last = c.lastDataAt ? `${formatTime(c.lastDataAt)} (${ago(c.lastDataAt)})` : 'nothing yet';
     const row = el(
@@ -882,6 +932,9 @@ $('project-dora-refresh').addEventListener('click', loadProjectDora);
 $('confirm-form').addEventListener('submit', onConfirm);
 $('key-close').addEventListener('click', closeKeyPanel);
 $('list-refresh').addEventListener('click', refreshList);
+$('list-search').addEventListener('input', onSearch);
+$('list-prev').addEventListener('click', () => goToPage(-1));
+$('list-next').addEventListener('click', () => goToPage(1));
 $('detail-refresh').addEventListener('click', async () => {
   await refreshList();
   fillProjectForm();
