@@ -268,6 +268,14 @@ async function inTransaction(pool, work, attempts = 5) {
   }
 }
 
+const SUMMARY_INSERT = `INSERT INTO _tool_webhook_deployment_summaries
+    (cicd_deployment_id, cicd_scope_id, finished_date, started_date, ref_low, ref_high)
+  SELECT c.cicd_deployment_id, MIN(c.cicd_scope_id), MAX(c.finished_date),
+         MIN(COALESCE(c.started_date, c.finished_date)), MIN(c.ref_name), MAX(c.ref_name)
+    FROM cicd_deployment_commits c
+   WHERE c.environment = 'PRODUCTION' AND c.result = 'SUCCESS' AND c.finished_date IS NOT NULL
+     AND c.cicd_deployment_id IN (?) GROUP BY c.cicd_deployment_id`;
+
 async function recordDeployment(pool, cid, body) {
   const rows = deploymentRows(cid, body, new Date());
   const commitIds = rows.commits.map((c) => c.id);
@@ -278,6 +286,11 @@ async function recordDeployment(pool, cid, body) {
       [rows.deployment.id, ...commitIds],
     );
     await db.query(deploymentCommits.sql(rows.commits.length), deploymentCommits.params(rows.commits));
+    // The deployment summary DORA reads (src/deployments/deployment-summary.ts), same SQL.
+    await db.query('DELETE FROM `_tool_webhook_deployment_summaries` WHERE `cicd_deployment_id` IN (?)', [
+      rows.deployment.id,
+    ]);
+    await db.query(SUMMARY_INSERT, [rows.deployment.id]);
   });
   return { deploymentId: rows.deployment.id, id: rows.id, commitIds };
 }

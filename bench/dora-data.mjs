@@ -1,6 +1,6 @@
 // History for the DORA-at-scale figures, written straight into the tables with bulk inserts
 // (the ingestion API would take minutes for 100k deployments). Per deployment i: one commit
-// row, one merged pull request whose merge commit it deploys; one deployment in ten is to
+// row (and its deployment summary row when it counts), one merged pull request whose merge commit it deploys; one deployment in ten is to
 // STAGING and one in twenty failed (neither counts); one in ten is followed by an incident, half
 // of which name the deployment. Times are spread over three years before `now` by a golden-ratio
 // sequence, so that any prefix 0..N is evenly spread too: growing 1k -> 10k -> 100k keeps
@@ -24,6 +24,7 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
   const pullRequests = [];
   const incidents = [];
   const links = [];
+  const summaries = [];
   for (let i = from; i < to; i += 1) {
     const finished = new Date(now - 60_000 - Math.floor(((i * GOLDEN) % 1) * spanMs));
     const started = new Date(finished.getTime() - 600_000);
@@ -35,6 +36,8 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
     deployments.push([id, scope, `deploy ${sha}`, ...state, finished, finished]);
     commits.push([`${id}:0123456789abcdef:${sha}`, sha, scope, id, `deployment for ${sha}`, ...state]);
     commits[commits.length - 1].push('https://github.com/example/app', 'main', finished, finished);
+    // The deployment summary, as the plugin writes it with each counted deployment.
+    if (environment === 'PRODUCTION' && result === 'SUCCESS') summaries.push([id, scope, finished, started, 'main', 'main']);
     const merged = new Date(finished.getTime() - ((i % 48) + 1) * HOUR);
     const opened = new Date(merged.getTime() - ((i % 5) + 1) * 24 * HOUR);
     pullRequests.push([
@@ -113,6 +116,11 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
       rows: incidents,
     },
     {
+      table: '_tool_webhook_deployment_summaries',
+      columns: ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'],
+      rows: summaries,
+    },
+    {
       table: '_tool_webhook_incident_deployments',
       columns: ['issue_id', 'deployment_key', 'cicd_deployment_id'],
       rows: links,
@@ -166,4 +174,34 @@ export async function insertPostgres(client, batches) {
   // What autovacuum does within a minute of a bulk load: without statistics the planner takes
   // the fresh tables for empty and joins pull requests to commits by a full scan (10 s at 10k).
   await client.query(`ANALYZE ${batches.map(({ table }) => `"${table}"`).join(', ')}`);
+}
+
+/**
+ * `count` webhook connections named `hook-<firstName, 5 digits>`…, from id `firstId`, each with `deploymentsEach`
+ * deployments (one commit row each) and one issue: the admin list's data.
+ */
+export function activityRows(firstId, count, deploymentsEach, now, firstName = 0) {
+  const connections = [];
+  const deployments = [];
+  const issues = [];
+  for (let n = 0; n < count; n += 1) {
+    const cid = firstId + n;
+    const scope = `webhook:${cid}`;
+    const at = new Date(now - n * 60_000);
+    connections.push([cid, `hook-${String(firstName + n).padStart(5, '0')}`, at, at]);
+    for (let k = 0; k < deploymentsEach; k += 1) {
+      const finished = new Date(at.getTime() - k * HOUR);
+      deployments.push([`${scope}:a-${k}`, scope, `deploy ${k}`, 'SUCCESS', 'PRODUCTION', finished, finished, finished]);
+    }
+    issues.push([`${scope}:ISSUE-1`, 'ISSUE-1', 'issue', 'TODO', at, at]);
+  }
+  return [
+    { table: '_tool_webhook_connections', columns: ['id', 'name', 'created_at', 'updated_at'], rows: connections },
+    {
+      table: 'cicd_deployments',
+      columns: ['id', 'cicd_scope_id', 'name', 'result', 'environment', 'finished_date', 'created_at', 'updated_at'],
+      rows: deployments,
+    },
+    { table: 'issues', columns: ['id', 'issue_key', 'title', 'status', 'created_at', 'updated_at'], rows: issues },
+  ];
 }

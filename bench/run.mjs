@@ -22,7 +22,7 @@ import mysql from 'mysql2/promise';
 import { bodies, sampleBody, SCENARIOS } from './payloads.mjs';
 import { startCountingProxy, difference } from './mysql-counter.mjs';
 import pg from 'pg';
-import { doraRows, insertMysql, insertPostgres, insertSqlite } from './dora-data.mjs';
+import { activityRows, doraRows, insertMysql, insertPostgres, insertSqlite } from './dora-data.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -33,6 +33,8 @@ const PROFILE_ONLY = args.includes('--profile-only');
 const INGESTION_ONLY = args.includes('--ingestion-only');
 /** The PostgreSQL phase only (ingestion and DORA), printed, no RESULTS.md. */
 const POSTGRES_ONLY = args.includes('--postgres-only');
+/** DORA and the admin list at scale on MariaDB only, printed and saved to bench/tmp/scale.md: for working on them. */
+const SCALE_ONLY = args.includes('--scale-only');
 /** Re-renders RESULTS.md from a run's saved figures (bench/tmp/last-run.json) without running anything. */
 const RENDER = args.includes('--render') ? path.resolve(args[args.indexOf('--render') + 1]) : undefined;
 const SAVED = path.join(ROOT, 'bench/tmp/last-run.json');
@@ -52,6 +54,9 @@ const SETTINGS = QUICK
       concurrencies: [1, 16, 64],
       countRequests: 100,
       doraSizes: [1000, 10_000],
+      doraSizesSqlite: [1000, 10_000],
+      inWindowSizes: [1000, 10_000],
+      activitySizes: [50, 500],
     }
   : {
       seconds: 4,
@@ -59,7 +64,10 @@ const SETTINGS = QUICK
       rounds: 3,
       concurrencies: [1, 16, 64],
       countRequests: 400,
-      doraSizes: [1000, 10_000, 100_000],
+      doraSizes: [1000, 10_000, 100_000, 1_000_000],
+      doraSizesSqlite: [1000, 10_000, 100_000],
+      inWindowSizes: [1000, 10_000, 100_000],
+      activitySizes: [50, 500, 5000],
     };
 SETTINGS.doraCalls = QUICK ? 3 : 5;
 SETTINGS.profileSeconds = QUICK ? 2 : 6;
@@ -238,6 +246,7 @@ const WRITTEN_TABLES = [
   'incidents',
   'incident_assignees',
   '_tool_webhook_incident_deployments',
+  '_tool_webhook_deployment_summaries',
 ];
 
 /** Rows the plugin deletes and re-inserts on every post, so their `created_at` is new each time. */
@@ -498,13 +507,24 @@ async function fetchReusingSafely(url, options) {
   }
 }
 
-async function doraAtScale(server, connection, insert) {
+/** Rows per bulk-insert round: a million deployments are generated and written 100,000 at a time. */
+const GENERATE_CHUNK = 100_000;
+/** The in-window history: every deployment within the default 90-day window. */
+const IN_WINDOW_SPAN_MS = 80 * 86_400_000;
+
+/**
+ * Grows a connection's history through `sizes` deployments (spread over three years, or all in
+ * the last 80 days) and times DORA at each size.
+ */
+async function doraAtScale(server, connection, insert, sizes, spanMs) {
   const now = Date.now();
   const results = [];
   let inserted = 0;
-  for (const size of SETTINGS.doraSizes) {
+  for (const size of sizes) {
     const started = performance.now();
-    await insert(doraRows(connection.id, inserted, size, now));
+    for (let from = inserted; from < size; from += GENERATE_CHUNK) {
+      await insert(doraRows(connection.id, from, Math.min(size, from + GENERATE_CHUNK), now, spanMs));
+    }
     const insertSeconds = (performance.now() - started) / 1000;
     inserted = size;
     const timing = await timeDora(server, connection, now);
@@ -514,12 +534,64 @@ async function doraAtScale(server, connection, insert) {
       break;
     }
     log(
-      `DORA ${size}: ${Object.entries(timing)
+      `DORA ${size}${spanMs ? ' in window' : ''}: ${Object.entries(timing)
         .map(([w, t]) => `${w} ${fmt(t.ms, 1)} ms`)
         .join(', ')} (insert ${fmt(insertSeconds, 1)} s)`,
     );
   }
   return results;
+}
+
+/** Median time of `GET url` over SETTINGS.doraCalls calls after a warm-up call. */
+async function timeGet(url) {
+  const times = [];
+  let body;
+  for (let call = 0; call <= SETTINGS.doraCalls; call += 1) {
+    const started = performance.now();
+    const res = await fetchReusingSafely(url);
+    body = await res.json();
+    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (call > 0) times.push(performance.now() - started);
+  }
+  return { ms: median(times), body };
+}
+
+/**
+ * The admin list (`GET /activity`) with 50, 500 and 5,000 webhooks, each with 10 deployments and
+ * an issue: the first page (100), a page deep in the list, and a search by name.
+ */
+async function activityAtScale(server, insert) {
+  const results = [];
+  let made = 0;
+  const now = Date.now();
+  // Far above the ids the API handed out, so the two never meet.
+  const firstId = 1_000_000;
+  for (const size of SETTINGS.activitySizes) {
+    await insert(activityRows(firstId + made, size - made, 10, now, made));
+    made = size;
+    const base = `${server.url}${PREFIX}/activity`;
+    const first = await timeGet(`${base}?limit=100`);
+    const deep = await timeGet(`${base}?limit=100&offset=${Math.max(0, size - 100)}`);
+    const search = await timeGet(`${base}?search=hook-0001`);
+    results.push({ size, total: first.body.total, first: first.ms, deep: deep.ms, search: search.ms, found: search.body.total });
+    log(`activity ${size}: first page ${fmt(first.ms, 1)} ms, deep page ${fmt(deep.ms, 1)} ms, search ${fmt(search.ms, 1)} ms`);
+  }
+  return results;
+}
+
+/** DORA (spread and in-window) and the admin list at scale: one connection per history. */
+async function scalePhase(server, insert, database) {
+  const sizes = database === 'sqlite' ? SETTINGS.doraSizesSqlite : SETTINGS.doraSizes;
+  const spread = await doraAtScale(server, await createConnection(server, 'dora'), insert, sizes);
+  const inWindow = await doraAtScale(
+    server,
+    await createConnection(server, 'dora-in-window'),
+    insert,
+    SETTINGS.inWindowSizes,
+    IN_WINDOW_SPAN_MS,
+  );
+  const activity = database === 'sqlite' ? [] : await activityAtScale(server, insert);
+  return { spread, inWindow, activity };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,8 +647,10 @@ async function mariadbPhase(report) {
     log('profiling the plugin server (seed deployments, 16 connections)');
     report.profile = await profilePlugin(dbUrl, connection);
 
-    const doraConnection = await createConnection(plugin, 'dora');
-    report.mariadb.dora = await doraAtScale(plugin, doraConnection, (batches) => insertMysql(admin, batches));
+    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb');
+    report.mariadb.dora = scale.spread;
+    report.mariadb.doraInWindow = scale.inWindow;
+    report.mariadb.activity = scale.activity;
   } finally {
     await stopChild(baseline);
     await stopChild(plugin);
@@ -616,7 +690,12 @@ async function postgresPhase(report) {
 
     const doraConnection = await createConnection(plugin, 'dora');
     await db.connect();
-    report.postgres.dora = await doraAtScale(plugin, doraConnection, (batches) => insertPostgres(db, batches));
+    report.postgres.dora = await doraAtScale(
+      plugin,
+      doraConnection,
+      (batches) => insertPostgres(db, batches),
+      SETTINGS.doraSizesSqlite,
+    );
   } finally {
     await db.end().catch(() => undefined);
     await stopChild(plugin);
@@ -642,9 +721,10 @@ async function sqlitePhase(report) {
     await sleep(5000);
     report.sqlite = { runs, memory: { start: rest, warm, rounds: rss, idle: { plugin: rssMiB(plugin.child.pid) } } };
 
-    const doraConnection = await createConnection(plugin, 'dora');
     db = new Database(file, { timeout: 30_000 });
-    report.sqlite.dora = await doraAtScale(plugin, doraConnection, async (batches) => insertSqlite(db, batches));
+    const scale = await scalePhase(plugin, async (batches) => insertSqlite(db, batches), 'sqlite');
+    report.sqlite.dora = scale.spread;
+    report.sqlite.doraInWindow = scale.inWindow;
   } finally {
     db?.close();
     await stopChild(plugin);
@@ -721,6 +801,47 @@ function doraTable(dora) {
     );
   }
   return lines.join('\n');
+}
+
+function activityTable(activity) {
+  const lines = [
+    '| webhooks | first page (100): median ms | page at the end: median ms | search by name: median ms |',
+    '|---:|---:|---:|---:|',
+  ];
+  for (const { size, first, deep, search } of activity) {
+    lines.push(`| ${size.toLocaleString('en')} | ${fmt(first, 1)} | ${fmt(deep, 1)} | ${fmt(search, 1)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The DORA-at-scale and admin-list sections, for RESULTS.md and for `--scale-only`. */
+function scaleSection(report) {
+  const lines = [
+    '## DORA at scale',
+    '',
+    `\`GET ${PREFIX}/connections/:id/dora\` over HTTP (connection lookup and JSON included), median of ${SETTINGS.doraCalls} calls after one warm-up call. History per deployment: one commit row, one merged pull request whose merge commit it deploys (so every counted deployment has a change to attribute), an incident after 1 deployment in 10 (half of them naming it); 1 in 10 to STAGING and 1 in 20 failed (neither counts). Written with multi-row SQL INSERTs, the deployment summary rows included. **Spread**: deployments evenly over three years, so the 90-day window holds about 1/12 of them. **In window**: every deployment in the last 80 days, so the default 90-day window counts all of them.`,
+    '',
+  ];
+  for (const [title, part] of [
+    ['MariaDB', report.mariadb],
+    ['SQLite', report.sqlite],
+    ['PostgreSQL', report.postgres],
+  ]) {
+    if (!part?.dora) continue;
+    lines.push(`### ${title}, spread over three years`, '', doraTable(part.dora), '');
+    if (part.doraInWindow) lines.push(`### ${title}, all in the window`, '', doraTable(part.doraInWindow), '');
+  }
+  if (report.mariadb?.activity?.length) {
+    lines.push(
+      '## The admin list at scale (MariaDB)',
+      '',
+      `\`GET ${PREFIX}/activity\` over HTTP, median of ${SETTINGS.doraCalls} calls after a warm-up call; every webhook has 10 deployments and an issue. The counts of a page come from one or two statements per kind of row, not from statements per webhook.`,
+      '',
+      activityTable(report.mariadb.activity),
+      '',
+    );
+  }
+  return lines;
 }
 
 function roundTripTable(roundTrips) {
@@ -848,19 +969,7 @@ function writeResults(report) {
         ].join('\n')
       : 'No profile was written.',
     '',
-    '## DORA at scale',
-    '',
-    `\`GET ${PREFIX}/connections/:id/dora\` over HTTP (connection lookup and JSON included), median of ${SETTINGS.doraCalls} calls after one warm-up call. History: deployments spread evenly over three years (one commit each; 1 in 10 to STAGING, 1 in 20 failed), one merged pull request per deployment, an incident after 1 deployment in 10 (half of them naming it), written with bulk SQL.`,
-    '',
-    '### MariaDB',
-    '',
-    doraTable(report.mariadb.dora),
-    '',
-    '### SQLite',
-    '',
-    doraTable(report.sqlite.dora),
-    '',
-    ...(report.postgres ? ['### PostgreSQL', '', doraTable(report.postgres.dora), ''] : []),
+    ...scaleSection(report),
     '## Memory',
     '',
     '### MariaDB',
@@ -902,8 +1011,36 @@ async function profileOnly() {
   }
 }
 
+async function scaleOnly() {
+  const dbName = `dlw_bench_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: MYSQL_URL, timezone: 'Z', supportBigNumbers: true });
+  await admin.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.query(`USE \`${dbName}\``);
+  let plugin;
+  const loadBefore = os.loadavg();
+  try {
+    plugin = await startPlugin(`${MYSQL_URL}/${dbName}`);
+    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb');
+    const report = { mariadb: { dora: scale.spread, doraInWindow: scale.inWindow, activity: scale.activity } };
+    const text = [
+      `Produced by \`node bench/run.mjs --scale-only\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}; ${os.cpus().length} cores.`,
+      '',
+      ...scaleSection(report),
+    ].join('\n');
+    const out = path.join(ROOT, 'bench/tmp/scale.md');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, text);
+    process.stdout.write(`${text}\n`);
+  } finally {
+    await stopChild(plugin);
+    await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await admin.end();
+  }
+}
+
 async function main() {
   if (PROFILE_ONLY) return profileOnly();
+  if (SCALE_ONLY) return scaleOnly();
   if (RENDER) {
     writeResults(JSON.parse(readFileSync(RENDER, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)));
     return log(`wrote ${path.relative(process.cwd(), OUT)} from ${RENDER}`);

@@ -153,23 +153,30 @@ export class ActivityService {
       .where('n.scope_id = :scope', { scope: scopeIdOf(connectionId) });
   }
 
-  /** Issue counts: one UNION ALL statement per 100 connections (SQLite allows 500 parts). */
+  /**
+   * Issue counts as `issuesOf` finds issues: those on the connection's board (grouped, one
+   * statement), plus those found by their id prefix alone (one UNION ALL statement per 100
+   * connections, SQLite allowing 500 parts; each part an index range on the id).
+   */
   private async issueCounts(connectionIds: number[]): Promise<Row[]> {
-    const out: Row[] = [];
+    const scopes = connectionIds.map(scopeIdOf);
+    const out = await this.select(
+      `SELECT bi.board_id AS scope, COUNT(*) AS n, MAX(i.updated_at) AS last
+         FROM board_issues bi JOIN issues i ON i.id = bi.issue_id
+        WHERE bi.board_id IN (:...scopes) GROUP BY bi.board_id`,
+      { scopes },
+    );
     for (let start = 0; start < connectionIds.length; start += 100) {
       const parts: string[] = [];
       const parameters: Record<string, unknown> = {};
       connectionIds.slice(start, start + 100).forEach((id, k) => {
         parts.push(
-          `SELECT :cid${k} AS cid, COUNT(*) AS n, MAX(i.updated_at) AS last FROM issues i
-            WHERE i.id LIKE :prefix${k} OR i.id IN (SELECT bi.issue_id FROM board_issues bi WHERE bi.board_id = :board${k})`,
+          `SELECT :board${k} AS scope, COUNT(*) AS n, MAX(i.updated_at) AS last FROM issues i
+            WHERE i.id LIKE :prefix${k}
+              AND NOT EXISTS (SELECT 1 FROM board_issues bi WHERE bi.board_id = :board${k} AND bi.issue_id = i.id)`,
         );
         // The connection id is digits only, so `%` and `_` cannot appear in the prefix.
-        Object.assign(parameters, {
-          [`cid${k}`]: id,
-          [`prefix${k}`]: `${scopeIdOf(id)}:%`,
-          [`board${k}`]: scopeIdOf(id),
-        });
+        Object.assign(parameters, { [`prefix${k}`]: `${scopeIdOf(id)}:%`, [`board${k}`]: scopeIdOf(id) });
       });
       out.push(...(await this.select(parts.join(' UNION ALL '), parameters)));
     }
@@ -182,7 +189,7 @@ export class ActivityService {
 
   /**
    * A page of connections in id order, with their counts: the admin page's list. The counts of
-   * the whole page come from one statement per kind of row (deployments, issues, incidents),
+   * the whole page come from a statement or two per kind of row (deployments, issues, incidents),
    * not from statements per connection, so a page costs the same whatever the number of webhooks.
    */
   async page(query: ActivityListQuery = {}): Promise<ActivityPage> {
@@ -245,15 +252,16 @@ export class ActivityService {
       ),
       this.issueCounts(connectionIds),
     ]);
-    const add = (id: number | undefined, field: 'deployments' | 'issues' | 'incidents', row: Row) => {
+    const add = (field: 'deployments' | 'issues' | 'incidents', row: Row) => {
+      const id = byScope.get(String(row.scope));
       const counts = id === undefined ? undefined : out.get(id);
       if (!counts) return;
-      counts[field] = Number(row.n);
+      counts[field] += Number(row.n);
       counts.lastDataAt = latest(counts.lastDataAt, dateOf(row.last));
     };
-    for (const row of deployments) add(byScope.get(String(row.scope)), 'deployments', row);
-    for (const row of incidents) add(byScope.get(String(row.scope)), 'incidents', row);
-    for (const row of issues) add(Number(row.cid), 'issues', row);
+    for (const row of deployments) add('deployments', row);
+    for (const row of incidents) add('incidents', row);
+    for (const row of issues) add('issues', row);
     return out;
   }
 
