@@ -230,10 +230,13 @@ export class LeadTimeQueries {
         { scopes: scope.cicdScopes, ...COUNTED, from },
       ),
       this.select(
-        `SELECT p.id AS id, c.commit_sha AS sha, c.cicd_deployment_id AS deployment FROM cicd_deployment_commits c
+        // Driven from the window's counted rows into (base_repo_id, merge_commit_sha): a condition on
+        // p.merged_date here made MariaDB walk every pull request of the repository instead.
+        `SELECT p.id AS id, c.commit_sha AS sha, c.cicd_deployment_id AS deployment,
+                p.merged_date AS merged, p.created_date AS created
+           FROM cicd_deployment_commits c
            JOIN pull_requests p ON p.merge_commit_sha = c.commit_sha
-          WHERE ${COUNTED_ROW} AND c.finished_date >= :from
-            AND p.base_repo_id IN (:...repos) AND p.merged_date < :until AND p.created_date IS NOT NULL`,
+          WHERE ${COUNTED_ROW} AND c.finished_date >= :from AND p.base_repo_id IN (:...repos)`,
         window,
       ),
       this.select(
@@ -286,6 +289,8 @@ export class LeadTimeQueries {
     const pairs = new Set<string>();
     const olderIds = new Set<string>();
     for (const row of byCommit) {
+      const merged = dateOf(row.merged);
+      if (!merged || merged.getTime() >= until.getTime() || row.created === null || row.created === undefined) continue;
       const id = String(row.id);
       if (!prs.has(id)) olderIds.add(id);
       const sha = String(row.sha);
