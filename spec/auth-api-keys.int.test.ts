@@ -47,14 +47,19 @@ describe("DevLake's core API-key routes (contract §2, §8)", () => {
     expect(res.body.type).toBe('devlake');
   });
 
-  it('lists keys as {apikeys, count}, paged, never showing a key', async () => {
+  it("lists DevLake's general keys only, newest first, as {apikeys, count}, paged, never showing a key", async () => {
     await createConnection(server, 'listed hook', ADMIN);
     for (const name of ['page-a', 'page-b', 'page-c']) await post({ name, allowedPath: '.*' });
+    await post({ name: 'other-type', type: 'custom', allowedPath: '.*' });
     const all = await server.request.get('/api/api-keys').auth(...ADMIN);
     expect(all.status).toBe(200);
-    expect(all.body.count).toBeGreaterThanOrEqual(4);
+    expect(all.body.count).toBeGreaterThanOrEqual(3);
     expect(all.body.apikeys).toHaveLength(all.body.count);
-    expect(all.body.apikeys.map((k: { type: string }) => k.type)).toContain('plugin:webhook');
+    // A connection's own key is never listed, so DevLake's Config-UI never offers to delete it.
+    expect(new Set(all.body.apikeys.map((k: { type: string }) => k.type))).toEqual(new Set(['devlake']));
+    const names = all.body.apikeys.map((k: { name: string }) => k.name);
+    expect(names.indexOf('page-c')).toBeLessThan(names.indexOf('page-b'));
+    expect(names.indexOf('page-b')).toBeLessThan(names.indexOf('page-a'));
     for (const key of all.body.apikeys) expect(key.apiKey).toBeUndefined();
 
     const page2 = await server.request.get('/api/api-keys?page=2&pageSize=2').auth(...ADMIN);
@@ -166,8 +171,8 @@ describe("DevLake's core API-key routes (contract §2, §8)", () => {
     const created = await post({ name: 'to delete', allowedPath: '.*' });
     const deleted = await server.request.delete(`/api/api-keys/${created.body.id}`).auth(...ADMIN);
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toMatchObject({ id: created.body.id, name: 'to delete' });
-    expect(deleted.body.apiKey).toBeUndefined();
+    // DevLake's bare success envelope.
+    expect(deleted.body).toEqual({ code: 0, success: true, message: 'success', causes: null, data: null });
     const used = await server.request.get('/api/api-keys').set('Authorization', `Bearer ${created.body.apiKey}`);
     expect(used.status).toBe(401);
     expect((await server.request.delete(`/api/api-keys/${created.body.id}`).auth(...ADMIN)).status).toBe(404);

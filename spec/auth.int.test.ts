@@ -122,9 +122,9 @@ describe('authentication of ingestion and admin routes (issue 5, contract ยง1, ย
       expect(res.body.success).toBe(status === 200);
       if (status === 401) {
         expect(res.headers['www-authenticate']).toMatch(REST_PREFIXES.includes(prefix) ? /^Bearer/ : /Basic/);
-        expect(res.body).toMatchObject({ code: 401, success: false, data: null });
+        expect(res.body).toMatchObject({ code: 0, success: false, data: null });
       }
-      if (status === 403) expect(res.body).toMatchObject({ code: 403, success: false, data: null });
+      if (status === 403) expect(res.body).toMatchObject({ code: 0, success: false, data: null });
     },
   );
 

@@ -113,7 +113,7 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       status: 'DONE',
       originalStatus: 'DONE',
       environment: 'PRODUCTION',
-      originalEnvironment: 'PRODUCTION',
+      originalEnvironment: '',
       createdDate: new Date('2020-01-01T12:00:00Z'),
       startedDate: new Date('2020-01-01T12:00:00Z'),
       finishedDate: new Date('2020-01-02T12:00:00Z'),
@@ -140,7 +140,7 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       status: 'DONE',
       originalStatus: 'DONE',
       environment: 'PRODUCTION',
-      originalEnvironment: 'PRODUCTION',
+      originalEnvironment: '',
       createdDate: new Date('2020-01-01T12:00:00Z'),
       startedDate: new Date('2020-01-01T12:00:00Z'),
       finishedDate: new Date('2020-01-02T12:00:00Z'),
@@ -236,7 +236,7 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       originalResult: 'SUCCESS',
       status: 'DONE',
       environment: 'STAGING',
-      originalEnvironment: 'STAGING',
+      originalEnvironment: '',
       createdDate: new Date('2026-03-01T10:00:00Z'),
       startedDate: new Date('2026-03-01T10:00:00Z'),
       finishedDate: new Date('2026-03-01T10:05:30.500Z'),
@@ -252,7 +252,8 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       commitMsg: 'fix login',
       repoId: 'api-1',
       name: `deployment for ${SHA_A}`,
-      displayTitle: 'Release 42',
+      // A commit's own display title only, as DevLake stores it.
+      displayTitle: '',
       url: 'https://ci.example.com/builds/42',
       result: 'SUCCESS',
       status: 'DONE',
@@ -271,12 +272,13 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       url: 'https://ci.example.com/builds/42/web',
       result: 'FAILURE',
       originalResult: 'failed',
-      status: 'IN_PROGRESS',
+      // The word as sent, as DevLake stores it; every row's duration is the deployment's.
+      status: 'in_progress',
       originalStatus: 'in_progress',
       createdDate: new Date('2026-03-01T09:59:00Z'),
       startedDate: new Date('2026-03-01T10:01:00Z'),
       finishedDate: new Date('2026-03-01T10:02:00Z'),
-      durationSec: 60,
+      durationSec: 330,
     });
   });
 
@@ -451,6 +453,79 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
     });
   });
 
+  describe('accepted as DevLake accepts it', () => {
+    it('stores a deployment that finishes before it starts, with a negative duration, and the answer says so', async () => {
+      const res = await post({
+        id: 'backwards',
+        commitSha: SHA_A,
+        repoUrl: REPO_API,
+        startedDate: '2026-01-02T00:00:00Z',
+        finishedDate: '2026-01-01T23:59:30Z',
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.data.warnings).toEqual([
+        { field: 'finishedDate', message: expect.stringMatching(/before startedDate/) },
+      ]);
+      expect(await deployments().findOneByOrFail({ id: `webhook:${cid}:backwards` })).toMatchObject({
+        durationSec: -30,
+      });
+      const commit = await post({
+        id: 'backwards-commit',
+        deploymentCommits: [
+          {
+            repoUrl: REPO_API,
+            commitSha: SHA_A,
+            startedDate: '2026-01-02T00:00:00Z',
+            finishedDate: '2026-01-01T00:00:00Z',
+          },
+        ],
+      });
+      expect(commit.status).toBe(200);
+      expect(commit.body.data.warnings.map((w: { field: string }) => w.field)).toEqual([
+        'deploymentCommits[0].finishedDate',
+      ]);
+      expect(await commitsOf(`webhook:${cid}:backwards-commit`)).toHaveLength(1);
+    });
+
+    it('reads a single object where deploymentCommits expects a list as a list of one', async () => {
+      const res = await post({ id: 'single', deploymentCommits: { repoUrl: REPO_API, commitSha: SHA_B } });
+      expect(res.status).toBe(200);
+      expect((await commitsOf(`webhook:${cid}:single`)).map((row) => row.commitSha)).toEqual([SHA_B]);
+    });
+
+    it('stores more than 1000 commits in one deployment (the body size limit is the limit)', async () => {
+      const many = Array.from({ length: 1201 }, (_, i) => ({
+        repoUrl: REPO_API,
+        commitSha: i.toString(16).padStart(40, '0'),
+      }));
+      const res = await post({ id: 'many', deploymentCommits: many });
+      expect(res.status).toBe(200);
+      expect(await commits().countBy({ cicdDeploymentId: `webhook:${cid}:many` })).toBe(1201);
+      // A re-post with fewer commits removes the others.
+      expect((await post({ id: 'many', deploymentCommits: many.slice(0, 3) })).status).toBe(200);
+      expect(await commits().countBy({ cicdDeploymentId: `webhook:${cid}:many` })).toBe(3);
+    });
+
+    it("takes the deployment row's status, original_status and original_result from the first commit, as DevLake does", async () => {
+      const res = await post({
+        id: 'first-commit',
+        result: 'FAILURE',
+        deploymentCommits: [
+          { repoUrl: REPO_API, commitSha: SHA_A, status: 'Queued', result: 'passed' },
+          { repoUrl: REPO_WEB, commitSha: SHA_B },
+        ],
+      });
+      expect(res.status).toBe(200);
+      expect(await deployments().findOneByOrFail({ id: `webhook:${cid}:first-commit` })).toMatchObject({
+        result: 'FAILURE',
+        status: 'Queued',
+        originalStatus: 'Queued',
+        originalResult: 'passed',
+        originalEnvironment: '',
+      });
+    });
+  });
+
   describe('rejections (contract §3, §4)', () => {
     const causesOf = (res: { body: { causes: { field: string; message: string }[] | null } }) =>
       (res.body.causes ?? []).map((cause) => cause.field);
@@ -486,30 +561,6 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       expect(res.body.causes[0].message).toMatch(/^start_time has an invalid time-zone offset/);
     });
 
-    it('answers 400 naming finishedDate when it is before startedDate', async () => {
-      const res = await post({
-        id: 'backwards',
-        commitSha: SHA_A,
-        repoUrl: REPO_API,
-        startedDate: '2026-01-02T00:00:00Z',
-        finishedDate: '2026-01-01T00:00:00Z',
-      });
-      expect(res.status).toBe(400);
-      expect(causesOf(res)).toEqual(['finishedDate']);
-      const commit = await post({
-        id: 'backwards-commit',
-        deploymentCommits: [
-          {
-            repoUrl: REPO_API,
-            commitSha: SHA_A,
-            startedDate: '2026-01-02T00:00:00Z',
-            finishedDate: '2026-01-01T00:00:00Z',
-          },
-        ],
-      });
-      expect(causesOf(commit)).toEqual(['deploymentCommits[0].finishedDate']);
-    });
-
     it('answers 400 naming environment when it is not one of DevLake’s four', async () => {
       const res = await post({ commitSha: SHA_A, repoUrl: REPO_API, environment: 'QA' });
       expect(res.status).toBe(400);
@@ -530,6 +581,19 @@ describe('POST /deployments (contract §2, §3, §5, §9)', () => {
       const res = await post({ commitSha: SHA_A, repoUrl: REPO_API }, connection);
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);
+    });
+
+    it("answers 400 naming refName and name (not ref_name) when longer than DevLake's varchar(255)", async () => {
+      const res = await post({
+        id: 'long-ref',
+        deploymentCommits: [{ repoUrl: REPO_API, commitSha: SHA_A, refName: 'r'.repeat(256), name: 'n'.repeat(256) }],
+      });
+      expect(res.status).toBe(400);
+      expect(causesOf(res).sort()).toEqual(['deploymentCommits[0].name', 'deploymentCommits[0].refName']);
+      const seed = await post({ commitSha: SHA_A, repoUrl: REPO_API, ref_name: 'r'.repeat(256) });
+      // Named as the sender wrote it.
+      expect(causesOf(seed)).toEqual(['ref_name']);
+      expect(await deployments().countBy({ id: `webhook:${cid}:long-ref` })).toBe(0);
     });
 
     it("answers 400 naming each value longer than DevLake's column", async () => {

@@ -1,7 +1,6 @@
 import { commitRowId, deriveDeploymentId, normalizeResult, repoUrlHash16 } from '../src/deployments/deployment-ids';
 import { DeploymentDto } from '../src/deployments/deployment.dto';
 import { buildDeploymentRows } from '../src/deployments/deployment.service';
-import { InputError } from '../src/http/errors';
 import { validateBody } from '../src/http/validate-body';
 
 const REPO = 'https://github.com/apache/incubator-devlake/';
@@ -123,30 +122,25 @@ describe('building the rows of a deployment', () => {
     expect(rows.commits.map((row) => row.commitSha)).toEqual([SHA]);
   });
 
-  it('keeps a sent originalEnvironment and defaults it to the normalised environment', async () => {
+  it("keeps a sent originalEnvironment and stores '' when none was sent, as DevLake does", async () => {
     const build = async (body: object) =>
       buildDeploymentRows(1, await dto({ commitSha: SHA, repoUrl: REPO, ...body }), ARRIVAL).deployment;
     expect(await build({ environment: 'staging', originalEnvironment: 'stage-eu' })).toMatchObject({
       environment: 'STAGING',
       originalEnvironment: 'stage-eu',
     });
-    expect(await build({ environment: 'staging' })).toMatchObject({ originalEnvironment: 'STAGING' });
-    expect(await build({})).toMatchObject({ environment: 'PRODUCTION', originalEnvironment: 'PRODUCTION' });
+    expect(await build({ environment: 'staging' })).toMatchObject({ originalEnvironment: '' });
+    expect(await build({})).toMatchObject({ environment: 'PRODUCTION', originalEnvironment: '' });
   });
 
-  it('names deploymentCommits[0].finishedDate when a commit finishes before the deployment started', async () => {
+  it('warns, naming deploymentCommits[0].finishedDate, when a commit finishes before the deployment started', async () => {
     const body = await dto({
       id: 'd',
       startedDate: '2026-01-01T11:00:00Z',
       deploymentCommits: [{ repoUrl: REPO, commitSha: SHA, finishedDate: '2026-01-01T10:59:00Z' }],
     });
-    let thrown: unknown;
-    try {
-      buildDeploymentRows(1, body, ARRIVAL);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(InputError);
-    expect((thrown as InputError).causes?.map((cause) => cause.field)).toEqual(['deploymentCommits[0].finishedDate']);
+    const rows = buildDeploymentRows(1, body, ARRIVAL);
+    expect(rows.warnings.map((cause) => cause.field)).toEqual(['deploymentCommits[0].finishedDate']);
+    expect(rows.commits[0].finishedDate).toEqual(new Date('2026-01-01T10:59:00Z'));
   });
 });

@@ -17,7 +17,7 @@ describe('reading bodies and answering errors (contract §3, §4)', () => {
       .send('{"name": ');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
-      code: 400,
+      code: 0,
       success: false,
       message: expect.stringContaining('not valid JSON'),
       requestId: res.headers['x-request-id'],

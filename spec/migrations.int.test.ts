@@ -1,7 +1,7 @@
 import { webhookMigrations } from '../src/migrations';
 import { createDataSource } from '../src/server/data-source';
 import { createTestDatabase, ON_MYSQL, ON_POSTGRES, type TestDatabase } from './helpers/test-db';
-import type { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 
 /** Every table the plugin's migrations create on an empty database. */
 const OUR_TABLES = [
@@ -25,6 +25,9 @@ const OUR_TABLES = [
   'repos',
   'project_pr_metrics',
   '_tool_webhook_pull_request_deployments',
+  'project_incident_deployment_relationships',
+  'dora_benchmarks',
+  'calendar_months',
 ];
 
 async function tables(dataSource: DataSource): Promise<string[]> {
@@ -131,5 +134,57 @@ describe('migrations (issue 2, point 4)', () => {
       /(varchar|character varying)\(10\)/,
     );
     expect(await columnType(dataSource, 'cicd_deployments', 'result')).toBe('undefined');
+  });
+
+  it("brings a database migrated by an earlier version to DevLake's column types, keeping its rows, and back down", async () => {
+    const earlier = new DataSource({
+      ...(dataSource.options as DataSourceOptions),
+      migrations: webhookMigrations.slice(0, 4),
+    } as DataSourceOptions);
+    await earlier.initialize();
+    await earlier.runMigrations({ transaction: 'each' });
+    await earlier.query(
+      "INSERT INTO cicd_deployment_commits (id, commit_sha, cicd_deployment_id, cicd_scope_id, name, ref_name, repo_url, created_date) VALUES ('c1', 'abc', 'd1', 'webhook:1', 'deploy', 'main', 'https://x', '2026-01-01 00:00:00')",
+    );
+    // A value an earlier version accepted that DevLake's varchar(255) cannot hold.
+    await earlier.query(
+      `INSERT INTO issues (id, issue_key, component, lead_time_minutes) VALUES ('i1', 'K-1', '${'c'.repeat(300)}', 5)`,
+    );
+    await earlier.destroy();
+
+    await dataSource.runMigrations({ transaction: 'each' });
+    const expected = ON_MYSQL
+      ? { name: 'varchar(255)', ref: 'varchar(255)', sub: 'varchar(255)', lead: 'bigint(20)', scope: 'varchar(255)' }
+      : { name: 'varchar(255)', ref: 'varchar(255)', sub: 'varchar(255)', lead: 'bigint', scope: 'varchar(255)' };
+    expect({
+      name: await columnType(dataSource, 'cicd_deployment_commits', 'name'),
+      ref: await columnType(dataSource, 'cicd_deployment_commits', 'ref_name'),
+      sub: await columnType(dataSource, 'cicd_deployment_commits', 'subtask_name'),
+      lead: await columnType(dataSource, 'issues', 'lead_time_minutes'),
+      scope: await columnType(dataSource, 'cicd_scopes', 'name'),
+    }).toEqual(expected);
+    expect(await columnType(dataSource, 'incidents', 'component')).toBe('varchar(255)');
+    // Left wide rather than cut: it holds a value longer than 255 characters.
+    expect((await columnType(dataSource, 'issues', 'component')).toLowerCase()).toBe(ON_MYSQL ? 'longtext' : 'text');
+    // repo_url allows NULL, as in DevLake.
+    await dataSource.query("UPDATE cicd_deployment_commits SET repo_url = NULL WHERE id = 'c1'");
+    expect(
+      await dataSource.query("SELECT name, ref_name, repo_url FROM cicd_deployment_commits WHERE id = 'c1'"),
+    ).toEqual([{ name: 'deploy', ref_name: 'main', repo_url: null }]);
+    await dataSource.query("UPDATE issues SET lead_time_minutes = -5 WHERE id = 'i1'");
+
+    // Down to the earlier version: the earlier types again (on MySQL a negative lead time becomes 0; a NULL repo_url becomes '').
+    for (let i = 4; i < webhookMigrations.length; i += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+    expect((await columnType(dataSource, 'cicd_deployment_commits', 'ref_name')).toLowerCase()).toBe(
+      ON_MYSQL ? 'longtext' : 'text',
+    );
+    expect(await dataSource.query("SELECT repo_url FROM cicd_deployment_commits WHERE id = 'c1'")).toEqual([
+      { repo_url: '' },
+    ]);
+    expect(await dataSource.query("SELECT lead_time_minutes FROM issues WHERE id = 'i1'")).toEqual([
+      // SQLite has no unsigned integers: there the column was never changed, and keeps the value.
+      { lead_time_minutes: ON_MYSQL ? '0' : -5 },
+    ]);
+    if (ON_MYSQL) expect(await columnType(dataSource, 'issues', 'lead_time_minutes')).toBe('bigint(20) unsigned');
   });
 });

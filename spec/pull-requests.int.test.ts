@@ -93,8 +93,44 @@ describe('pull requests (contract §7)', () => {
     const second = await server.request.post(`${BASE}/connections/by-name/shop/pull_requests`).send(snake);
     expect(second.status).toBe(200);
     const row = await stored(`webhook:${cid}:7`);
-    expect(row).toMatchObject({ title: 'Renamed', status: 'CLOSED', mergeCommitSha: 'b'.repeat(40), authorName: null });
+    expect(row).toMatchObject({ title: 'Renamed', status: 'CLOSED', mergeCommitSha: 'b'.repeat(40), authorName: '' });
     expect(row?.createdAt).toEqual(createdAt);
+  });
+
+  it("stores fields not sent as DevLake does ('', 0, false), truncates fractions and reads isDraft words", async () => {
+    const minimal = { id: 'pr-min', displayTitle: 'Minimal', pullRequestKey: 7.9, createdDate: '2026-03-01T10:00:00Z' };
+    expect((await server.request.post(`${BASE}/${cid}/pull_requests`).send(minimal)).status).toBe(200);
+    expect(await stored(`webhook:${cid}:7`)).toMatchObject({
+      pullRequestKey: 7,
+      headRepoId: '',
+      status: '',
+      originalStatus: '',
+      description: '',
+      authorName: '',
+      mergeCommitSha: '',
+      additions: 0,
+      deletions: 0,
+      isDraft: false,
+      mergedDate: null,
+      rawDataParams: '',
+      rawDataTable: '',
+      rawDataId: 0,
+      rawDataRemark: '',
+    });
+    for (const [key, word, draft] of [
+      [8, 'true', true],
+      [9, 'True', true],
+      [10, 't', true],
+      [11, 1, true],
+      [12, 'F', false],
+      [13, 0, false],
+    ] as const) {
+      const res = await server.request
+        .post(`${BASE}/${cid}/pull_requests`)
+        .send({ ...minimal, pullRequestKey: key, isDraft: word, additions: 1.7, deletions: '2' });
+      expect(res.status).toBe(200);
+      expect(await stored(`webhook:${cid}:${key}`)).toMatchObject({ isDraft: draft, additions: 1, deletions: 2 });
+    }
   });
 
   it('forces base_repo_id to the connection even when the payload names another repo', async () => {
@@ -117,7 +153,7 @@ describe('pull requests (contract §7)', () => {
   });
 
   it.each([
-    ['pullRequestKey', { pullRequestKey: 4.5 }],
+    ['pullRequestKey', { pullRequestKey: 'four' }],
     ['pullRequestKey', { pullRequestKey: 'forty-two' }],
     ['status', { status: 'DRAFT' }],
     ['mergedDate', { mergedDate: '2026-03-02T08:00:00+24:00' }],

@@ -92,7 +92,7 @@ describe('hostile bodies answer 400, never 500, and nothing is stored changed', 
   it.each(HOSTILE)('answers 400 naming the field to %s', async (_what, route, body, field) => {
     const res = await post(route, body);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: 400, success: false, data: null });
+    expect(res.body).toMatchObject({ code: 0, success: false, data: null });
     expect(res.body.causes.map((cause: { field: string }) => cause.field)).toContain(field);
   });
 

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { PluginContext } from '../context';
 import { presentApiKey } from '../connections/connection.presenter';
+import { successEnvelope } from '../http/envelope';
 import { fieldError } from '../http/errors';
 import { sentKeys, validateBody } from '../http/validate-body';
 import { ApiKeyDto, ApiKeyListQuery, ApiKeyRenewDto, DEFAULT_PAGE_SIZE } from './api-key.dto';
@@ -51,9 +52,10 @@ export function createApiKeyRouter(context: PluginContext): Router {
     res.json(presentApiKey(issued.record, issued.plaintext, lastUsed.get(id)));
   });
 
+  // DevLake answers a delete with its bare success envelope.
   router.delete('/:apiKeyId', guards.admin, async (req, res) => {
-    const deleted = await services.apiKeys.deleteGeneral(apiKeyIdOf(req));
-    res.json(presentApiKey(deleted));
+    await services.apiKeys.deleteGeneral(apiKeyIdOf(req));
+    res.json(successEnvelope(null));
   });
 
   return router;

@@ -112,12 +112,13 @@ export class ApiKeyService {
       name: fields.name,
       type: fields.type,
       allowedPath: fields.allowedPath,
-      extra: fields.extra ?? null,
+      // DevLake's empty values, not NULL, for what nobody told us.
+      extra: fields.extra ?? '',
       expiredAt: fields.expiredAt ?? null,
-      creator: fields.creator ?? null,
-      creatorEmail: null,
-      updater: fields.creator ?? null,
-      updaterEmail: null,
+      creator: fields.creator ?? '',
+      creatorEmail: '',
+      updater: fields.creator ?? '',
+      updaterEmail: '',
       apiKey: await this.hash(plaintext),
       createdAt: now,
       updatedAt: now,
@@ -137,7 +138,7 @@ export class ApiKeyService {
     const plaintext = generateApiKey();
     record.apiKey = await this.hash(plaintext);
     record.updatedAt = new Date();
-    record.updater = updater;
+    record.updater = updater ?? '';
     if (expiredAt !== undefined) record.expiredAt = expiredAt;
     await repository.save(record);
     // After the write, so that a lookup in between cannot keep the old key.
@@ -221,10 +222,15 @@ export class ApiKeyService {
     return this.recordUse(apiKeyId, new Date(now));
   }
 
-  /** One page of every key, oldest first, and how many there are (DevLake's `GET /api-keys`). */
+  /**
+   * One page of DevLake's general keys (`type = 'devlake'`), newest first, and how many there
+   * are, as DevLake's `GET /api-keys` lists them: so DevLake's Config-UI never offers to delete
+   * a webhook connection's own key (it renews those from the connection).
+   */
   async list(page: number, pageSize: number): Promise<{ keys: ApiKey[]; count: number }> {
     const [keys, count] = await this.dataSource.getRepository(ApiKey).findAndCount({
-      order: { id: 'ASC' },
+      where: { type: GENERAL_KEY_TYPE },
+      order: { createdAt: 'DESC', id: 'DESC' },
       skip: (page - 1) * pageSize,
       take: pageSize,
     });

@@ -12,6 +12,9 @@ export function connectionEndpoints(id: number) {
     closeIssuesEndpoint: `${base}/issue/:issueKey/close`,
     postPipelineDeployTaskEndpoint: `${base}/deployments`,
     postPullRequestsEndpoint: `${base}/pull_requests`,
+    // DevLake's connection JSON carries these two too, for routes it no longer serves.
+    postPipelineTaskEndpoint: `${base}/cicd_tasks`,
+    closePipelineEndpoint: `${base}/cicd_pipeline/:pipelineName/finish`,
   };
 }
 

@@ -37,6 +37,9 @@ export const Double = (name: string): PropertyDecorator =>
 export const VarcharKey = (name: string, length = 255): PropertyDecorator =>
   PrimaryColumn({ name, type: 'varchar', length });
 
+/** DevLake's `_raw_data_*` columns as its webhook leaves them: empty, never NULL. */
+export const NO_RAW_DATA = { rawDataParams: '', rawDataTable: '', rawDataId: 0, rawDataRemark: '' } as const;
+
 /**
  * DevLake's `common.NoPKModel`: every domain table has these. `created_at` is kept on update
  * and `updated_at` moves (docs/devlake-compatibility.md §5), which the upserts in each service take care of.

@@ -43,12 +43,14 @@ export function classifyDatabaseError(error: unknown): WebhookError | undefined 
   }
   const code = codeOf(error);
   if (code && DATABASE_ERROR_CODES.input.has(code)) {
-    // The message names the column ("Data too long for column 'title'"), never a value;
-    // PostgreSQL's names no column, only the type ("value too long for type character varying(255)").
+    // The message names the column ("Data too long for column 'ref_name'"), never a value; the
+    // answer names the request field, which is the column in camelCase (`refName`). PostgreSQL's
+    // names no column, only the type ("value too long for type character varying(255)").
     const column = /column '([^']+)'/.exec(messageOf(error))?.[1];
+    const field = column?.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
     return new InputError(
-      column ? `${column}: the value does not fit the column` : 'a value does not fit its column',
-      column ? [{ field: column, message: 'the value does not fit the column' }] : null,
+      field ? `${field}: the value does not fit DevLake's column` : 'a value does not fit its column',
+      field ? [{ field, message: "the value does not fit DevLake's column" }] : null,
     );
   }
   return undefined;

@@ -159,6 +159,8 @@ const sqlite: Dialect = {
         return { ...base, type: 'text' };
       case 'datetime3':
         return { ...base, type: 'datetime' };
+      case 'timestamp':
+        return { ...base, type: 'datetime' };
       case 'bigint':
         return { ...base, type: 'bigint' };
       case 'ubigint':
@@ -215,6 +217,8 @@ const mysql: Dialect = {
         return { ...base, type: 'longtext', ...text };
       case 'datetime3':
         return { ...base, type: 'datetime', precision: 3 };
+      case 'timestamp':
+        return { ...base, type: 'timestamp' };
       case 'bigint':
         return { ...base, type: 'bigint' };
       case 'ubigint':
@@ -273,6 +277,7 @@ const postgres: Dialect = {
       case 'longtext':
         return { ...base, type: 'text' };
       case 'datetime3':
+      case 'timestamp':
         return { ...base, type: 'timestamptz' };
       case 'bigint':
       case 'ubigint':

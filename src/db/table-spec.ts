@@ -11,7 +11,8 @@ import { dialectOf } from './dialect';
  * plugin at an existing DevLake database never alters or drops DevLake's own tables.
  */
 
-export type ColumnKind = 'varchar' | 'longtext' | 'datetime3' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
+export type ColumnKind =
+  'varchar' | 'longtext' | 'datetime3' | 'timestamp' | 'bigint' | 'ubigint' | 'double' | 'bool' | 'int';
 
 export interface ColumnSpec {
   name: string;
@@ -44,6 +45,7 @@ export const col = {
   key: (name: string, length = 255): ColumnSpec => ({ name, kind: 'varchar', length, primary: true, notNull: true }),
   longtext: (name: string): ColumnSpec => ({ name, kind: 'longtext' }),
   datetime3: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'datetime3', ...extra }),
+  timestamp: (name: string): ColumnSpec => ({ name, kind: 'timestamp' }),
   bigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'bigint', ...extra }),
   ubigint: (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind: 'ubigint', ...extra }),
   double: (name: string): ColumnSpec => ({ name, kind: 'double' }),
@@ -61,9 +63,9 @@ export const commonColumns = (): ColumnSpec[] => [
   col.longtext('_raw_data_remark'),
 ];
 
-const CREATED = '_tool_webhook_created_objects';
+export const CREATED = '_tool_webhook_created_objects';
 
-async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
+export async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
   const dialect = dialectOf(queryRunner);
   await queryRunner.createTable(
     new Table({
@@ -79,10 +81,10 @@ async function ensureBookkeeping(queryRunner: QueryRunner): Promise<void> {
   );
 }
 
-async function remember(
+export async function remember(
   queryRunner: QueryRunner,
   name: string,
-  kind: 'table' | 'index' | 'column',
+  kind: 'table' | 'index' | 'column' | 'retype',
   tableName: string,
   migration: string,
 ): Promise<void> {

@@ -4,16 +4,17 @@ import { DateField, EnumField, IntegerListField, NestedArrayField, StringField }
 export const ENVIRONMENTS = ['PRODUCTION', 'STAGING', 'TESTING', 'DEVELOPMENT'] as const;
 
 /**
- * Sizes of DevLake's columns in characters (as src/migrations creates them, from DevLake's gorm models): `varchar(255)` for ids and
- * short names, `varchar(100)` for result and status, `varchar(500)` for `repo_url`. Long text
- * columns (names, titles, urls, messages, ref names) have no limit here.
+ * Sizes of DevLake's columns in characters (as src/migrations creates them, from DevLake's gorm
+ * models): `varchar(255)` for ids, a commit's `name` and `ref_name`, `varchar(100)` for result
+ * and status, `varchar(500)` for `repo_url`. Long text columns (the deployment's name, titles,
+ * urls, messages) have no limit here.
  */
 const VARCHAR = 255;
 const STATUS = 100;
 const REPO_URL = 500;
 
-/** The most commits one deployment may list. */
-export const MAX_COMMITS = 1000;
+/** The most pull requests one deployment may name. */
+export const MAX_PULL_REQUEST_KEYS = 1000;
 
 /** One commit of a deployment: an item of `deploymentCommits[]` (docs/devlake-compatibility.md §5, v1.0 form). */
 export class DeploymentCommitDto {
@@ -23,7 +24,7 @@ export class DeploymentCommitDto {
   @StringField({ required: true, max: VARCHAR })
   commitSha!: string;
 
-  @StringField()
+  @StringField({ max: VARCHAR })
   refName?: string;
 
   @StringField()
@@ -35,7 +36,7 @@ export class DeploymentCommitDto {
   @StringField()
   displayTitle?: string;
 
-  @StringField()
+  @StringField({ max: VARCHAR })
   name?: string;
 
   /** Any word: never rejected, mapped like the deployment's (docs/devlake-compatibility.md §5). */
@@ -97,10 +98,10 @@ export class DeploymentDto {
   finishedDate?: Date;
 
   /**
-   * At most 1000: DevLake's form lists the commit deployed per repo, not every commit of a
-   * release, and this bounds the statement that replaces a deployment's commit set.
+   * No count limit, as in DevLake: the body size limit is the limit. A single object is read as
+   * a list of one, as DevLake's decoder does.
    */
-  @NestedArrayField(() => DeploymentCommitDto, { max: MAX_COMMITS })
+  @NestedArrayField(() => DeploymentCommitDto)
   deploymentCommits?: DeploymentCommitDto[];
 
   /**
@@ -108,7 +109,7 @@ export class DeploymentDto {
    * shipped. Lead time then takes this deployment for them (docs/dora.md). A re-post replaces
    * the list; an absent list removes it.
    */
-  @IntegerListField({ max: MAX_COMMITS })
+  @IntegerListField({ max: MAX_PULL_REQUEST_KEYS })
   pullRequestKeys?: number[];
 
   // DevLake's v0.14-v0.21 form: one commit, at the top level.
@@ -118,7 +119,7 @@ export class DeploymentDto {
   @StringField({ max: REPO_URL })
   repoUrl?: string;
 
-  @StringField()
+  @StringField({ max: VARCHAR })
   refName?: string;
 
   @StringField()

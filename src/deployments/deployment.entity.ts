@@ -1,4 +1,4 @@
-import { Column, Entity } from 'typeorm';
+import { Entity } from 'typeorm';
 import { DateTime3, DevLakeCommonColumns, Double, LongText, Varchar, VarcharKey } from '../db/columns';
 
 /** DevLake's `cicd_deployments` (docs/devlake-compatibility.md §5): one row per deployment. */
@@ -76,7 +76,7 @@ export class CicdDeploymentCommit extends DevLakeCommonColumns {
   @Varchar('cicd_deployment_id')
   cicdDeploymentId!: string;
 
-  @LongText('name')
+  @Varchar('name')
   name!: string | null;
 
   @LongText('display_title')
@@ -124,18 +124,18 @@ export class CicdDeploymentCommit extends DevLakeCommonColumns {
   @LongText('commit_msg')
   commitMsg!: string | null;
 
-  @LongText('ref_name')
+  @Varchar('ref_name')
   refName!: string | null;
 
   @Varchar('repo_id')
   repoId!: string | null;
 
-  @Column({ name: 'repo_url', type: 'varchar', length: 500 })
-  repoUrl!: string;
+  @Varchar('repo_url', 500)
+  repoUrl!: string | null;
 
   @Varchar('prev_success_deployment_commit_id')
   prevSuccessDeploymentCommitId!: string | null;
 
-  @LongText('subtask_name')
+  @Varchar('subtask_name')
   subtaskName!: string | null;
 }

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { PluginContext } from '../context';
 import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
-import { datesRead } from '../http/sender-names';
+import { causesInSenderWords, datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { eventIdOf } from '../events/event-log.middleware';
 import { rawDataOf } from '../events/event-log.service';
@@ -29,7 +29,10 @@ export function createDeploymentRouter(context: PluginContext): Router {
         receivedAt,
         rawDataOf(eventIdOf(res)),
       );
-      res.status(200).json(successEnvelope({ ...recorded, ...datesRead(req.body, body, receivedAt) }));
+      const dates = datesRead(req.body, body, receivedAt);
+      // The service's warnings (a finish before the start) and the unlikely dates, in one list.
+      const warnings = [...causesInSenderWords(req.body, recorded.warnings ?? []), ...dates.warnings];
+      res.status(200).json(successEnvelope({ ...recorded, ...dates, warnings }));
     },
   );
   return router;

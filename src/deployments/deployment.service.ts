@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
+import { NO_RAW_DATA } from '../db/columns';
 import { upsertRows } from '../db/upsert';
 import { dialectOf } from '../db/dialect';
+import { DevLakeDoraTables, dateOfColumn, type ChainTouch } from '../dora/devlake-dora-tables';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
@@ -28,11 +30,14 @@ export interface RecordedDeployment {
   id: string;
   /** `cicd_deployment_commits.id` of each commit, in the order sent. */
   commitIds: string[];
+  /** What was stored although it looks wrong (a finish before the start); absent when nothing. */
+  warnings?: FieldCause[];
 }
 
 /** The rows one POST writes, built without touching the database (so they are unit-testable). */
 export interface DeploymentRows {
   id: string;
+  warnings: FieldCause[];
   deployment: Partial<CicdDeployment>;
   commits: Partial<CicdDeploymentCommit>[];
 }
@@ -44,7 +49,7 @@ const DONE = 'DONE';
 /** Rows per INSERT: far below SQLite's 32 766 and MySQL's 65 535 placeholders at ~31 columns. */
 const ROWS_PER_STATEMENT = 250;
 
-interface SentCommit {
+export interface SentCommit {
   /** Where the commit's fields are in the body, for `causes` (`deploymentCommits[1]`, or top level). */
   path: string;
   commit: DeploymentCommitDto;
@@ -59,7 +64,7 @@ function fieldPath(path: string, field: string): string {
  * single commit at the top level. A body with both uses `deploymentCommits` and ignores the
  * top-level commit fields, as DevLake v1.0 does.
  */
-function commitsOf(dto: DeploymentDto): SentCommit[] {
+export function commitsOf(dto: DeploymentDto): SentCommit[] {
   if (dto.deploymentCommits && dto.deploymentCommits.length > 0) {
     return dto.deploymentCommits.map((commit, index) => ({ path: `deploymentCommits[${index}]`, commit }));
   }
@@ -82,10 +87,15 @@ function commitsOf(dto: DeploymentDto): SentCommit[] {
   throw new InputError(summarizeCauses(causes), causes);
 }
 
-/** Whole seconds, truncated as DevLake does; NULL when the start is unknown (docs/devlake-compatibility.md §5). */
+/**
+ * Whole seconds, truncated toward zero as DevLake does (negative when the sender's finish
+ * precedes its start); NULL when the start is unknown.
+ */
 function durationSec(started: Date | null, finished: Date): number | null {
-  return started ? Math.trunc((finished.getTime() - started.getTime()) / 1000) : null;
+  return started ? Math.trunc((finished.getTime() - started.getTime()) / 1000) || 0 : null;
 }
+
+const BEFORE_START = 'finishedDate is before startedDate: stored as sent, with a negative duration';
 
 /**
  * Builds the rows of one deployment POST (docs/devlake-compatibility.md §5), or throws an InputError naming every
@@ -93,11 +103,17 @@ function durationSec(started: Date | null, finished: Date): number | null {
  *
  * Defaults: `finishedDate` is the time the request arrived (DevLake's rule); when the sender's
  * clock runs ahead so that an unsent finish would precede the sent start, the finish is the
- * start (duration 0) rather than a rejection, since the sender did nothing wrong.
- * `createdDate` is `startedDate`, else `finishedDate`. `originalEnvironment` defaults to the
- * normalised environment, as DevLake stores it. Commits inherit the deployment's result, dates,
- * url and display title unless they carry their own (docs/devlake-compatibility.md §9: DevLake defaults commit
- * rows to SUCCESS even when the deployment failed).
+ * start (duration 0). A sent finish before the sent start is stored as DevLake stores it
+ * (negative `duration_sec`), and the answer's `warnings` say so: refusing it would lose the
+ * deployment to a clock skew. `createdDate` is `startedDate`, else `finishedDate`.
+ * `originalEnvironment` is what was sent (`''` when absent), as DevLake stores it.
+ *
+ * As DevLake: a commit's `display_title` is its own (`''` when absent), its `status` and
+ * `original_status` are the word sent (default `DONE`), every row's `duration_sec` is the
+ * deployment's, and the deployment row's `status`, `original_status` and `original_result` are
+ * the first commit's. Commits inherit the deployment's result, dates and url unless they carry
+ * their own (docs/devlake-compatibility.md §9: DevLake defaults commit rows to SUCCESS even when the deployment
+ * failed).
  */
 export function buildDeploymentRows(
   connectionId: number,
@@ -107,14 +123,17 @@ export function buildDeploymentRows(
 ): DeploymentRows {
   const sent = commitsOf(dto);
   const causes: FieldCause[] = [];
+  const warnings: FieldCause[] = [];
 
   const environment = dto.environment ?? DEFAULT_ENVIRONMENT;
   const startedDate = dto.startedDate ?? null;
   let finishedDate = dto.finishedDate ?? receivedAt;
   if (startedDate && finishedDate < startedDate) {
-    if (dto.finishedDate) causes.push({ field: 'finishedDate', message: 'finishedDate is before startedDate' });
+    if (dto.finishedDate) warnings.push({ field: 'finishedDate', message: BEFORE_START });
     else finishedDate = startedDate;
   }
+  const duration = durationSec(startedDate, finishedDate);
+  const originalEnvironment = dto.originalEnvironment ?? '';
   const createdDate = dto.createdDate ?? startedDate ?? finishedDate;
   const originalResult = dto.result ?? DEFAULT_RESULT;
   const result = normalizeResult(originalResult);
@@ -143,7 +162,7 @@ export function buildDeploymentRows(
 
   const now = new Date();
   const scopeId = scopeIdOf(connectionId);
-  const common = { createdAt: now, updatedAt: now, queuedDate: null, queuedDurationSec: null, ...raw };
+  const common = { createdAt: now, updatedAt: now, queuedDate: null, queuedDurationSec: null, ...NO_RAW_DATA, ...raw };
   const commitRows: Partial<CicdDeploymentCommit>[] = [];
   for (const { path, commit } of commits) {
     const commitId = commitRowId(connectionId, id, commit.repoUrl, commit.commitSha);
@@ -157,11 +176,11 @@ export function buildDeploymentRows(
     const finished = commit.finishedDate ?? finishedDate;
     if (path && started && finished < started) {
       const field = commit.finishedDate ? 'finishedDate' : 'startedDate';
-      causes.push({
+      warnings.push({
         field: fieldPath(path, field),
         message: commit.finishedDate
-          ? 'finishedDate is before startedDate'
-          : "startedDate is after the deployment's finishedDate",
+          ? BEFORE_START
+          : "startedDate is after the deployment's finishedDate: stored as sent",
       });
     }
     const commitOriginalResult = commit.result ?? originalResult;
@@ -173,18 +192,18 @@ export function buildDeploymentRows(
       cicdScopeId: scopeId,
       cicdDeploymentId: rowId,
       name: commit.name ?? `deployment for ${commit.commitSha}`,
-      displayTitle: commit.displayTitle ?? displayTitle,
+      displayTitle: commit.displayTitle ?? '',
       url: commit.url ?? url,
       result: normalizeResult(commitOriginalResult),
       originalResult: commitOriginalResult,
-      status: commitStatus.trim().toUpperCase(),
+      status: commitStatus,
       originalStatus: commitStatus,
       environment,
-      originalEnvironment: dto.originalEnvironment ?? environment,
+      originalEnvironment,
       createdDate: commit.createdDate ?? createdDate,
       startedDate: started,
       finishedDate: finished,
-      durationSec: durationSec(started, finished),
+      durationSec: duration,
       commitMsg: commit.commitMsg ?? '',
       refName: commit.refName ?? '',
       repoId: commit.repoId ?? '',
@@ -195,6 +214,7 @@ export function buildDeploymentRows(
   }
   if (causes.length > 0) throw new InputError(summarizeCauses(causes), causes);
 
+  const first = commitRows[0];
   const deployment: Partial<CicdDeployment> = {
     ...common,
     id: rowId,
@@ -203,23 +223,24 @@ export function buildDeploymentRows(
     displayTitle,
     url,
     result,
-    originalResult,
-    status: DONE,
-    originalStatus: DONE,
+    originalResult: first.originalResult,
+    status: first.status,
+    originalStatus: first.originalStatus,
     environment,
-    originalEnvironment: dto.originalEnvironment ?? environment,
+    originalEnvironment,
     createdDate,
     startedDate,
     finishedDate,
-    durationSec: durationSec(startedDate, finishedDate),
+    durationSec: duration,
     subtaskName: '',
   };
-  return { id, deployment, commits: commitRows };
+  return { id, warnings, deployment, commits: commitRows };
 }
 
 /** Writes deployments into DevLake's deployment tables (docs/devlake-compatibility.md §5). */
 export class DeploymentService {
   private readonly prMetrics: ProjectPrMetricsService;
+  private readonly doraTables = new DevLakeDoraTables();
 
   constructor(readonly dataSource: DataSource) {
     this.prMetrics = new ProjectPrMetricsService(dataSource);
@@ -228,8 +249,9 @@ export class DeploymentService {
   /**
    * Stores one deployment and replaces its commit set, in one transaction: a re-post updates
    * the rows in place (`created_at` kept, `updated_at` moved) and removes the commits it no
-   * longer lists. Three statements for up to 250 commits: this is the hot path. `raw` names the
-   * delivery that wrote the rows (DevLake's `_raw_data_table` / `_raw_data_id`).
+   * longer lists, and keeps DevLake's DORA tables current. This is the hot path: a handful of
+   * indexed statements for up to 250 commits. `raw` names the delivery that wrote the rows
+   * (DevLake's `_raw_data_table` / `_raw_data_id`).
    */
   async record(
     connectionId: number,
@@ -239,17 +261,32 @@ export class DeploymentService {
   ): Promise<RecordedDeployment> {
     const rows = buildDeploymentRows(connectionId, dto, receivedAt, raw);
     const deploymentId = rows.deployment.id as string;
+    const scopeId = rows.deployment.cicdScopeId as string;
     const commitIds = rows.commits.map((row) => row.id as string);
     await withTransaction(this.dataSource, async (manager) => {
+      // The deployment row first: on SQLite a transaction that reads before it writes cannot
+      // wait for another writer (SQLITE_BUSY at once), so the first statement is a write.
       await upsertRows(manager, CicdDeployment, [rows.deployment]);
-      // Plain SQL: this runs on every POST, and the query builder's parsing cost more CPU than
-      // the statement itself.
-      await manager.query(
+      // What the deployment had before: the commits the new payload drops, and the chains and
+      // incident links the old finish times took part in. Plain SQL: this runs on every POST,
+      // and the query builder's parsing cost more CPU than the statement itself.
+      const before = (await manager.query(
         dialectOf(manager).sql(
-          `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ? AND id NOT IN (${commitIds.map(() => '?').join(', ')})`,
+          'SELECT id, repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id = ?',
         ),
-        [deploymentId, ...commitIds],
-      );
+        [deploymentId],
+      )) as { id: string; repo_url: string | null; environment: string | null; finished_date: unknown }[];
+      const kept = new Set(commitIds);
+      const dropped = before.filter((row) => !kept.has(row.id)).map((row) => row.id);
+      for (let start = 0; start < dropped.length; start += ROWS_PER_STATEMENT) {
+        const batch = dropped.slice(start, start + ROWS_PER_STATEMENT);
+        await manager.query(
+          dialectOf(manager).sql(
+            `DELETE FROM cicd_deployment_commits WHERE id IN (${batch.map(() => '?').join(', ')})`,
+          ),
+          batch,
+        );
+      }
       for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
         await upsertRows(manager, CicdDeploymentCommit, rows.commits.slice(start, start + ROWS_PER_STATEMENT));
       }
@@ -275,11 +312,29 @@ export class DeploymentService {
           [],
         );
       }
+
+      // DevLake's DORA tables follow at once (see DevLakeDoraTables).
+      const touched: ChainTouch[] = [
+        ...before.map((row) => ({
+          repoUrl: row.repo_url ?? '',
+          environment: row.environment,
+          finishedDate: dateOfColumn(row.finished_date),
+        })),
+        ...rows.commits.map((row) => ({
+          repoUrl: row.repoUrl ?? '',
+          environment: row.environment ?? null,
+          finishedDate: row.finishedDate ?? null,
+        })),
+      ];
+      await this.doraTables.refreshChains(manager, scopeId, touched);
+      const times = touched.map((t) => t.finishedDate).filter((t): t is Date => t !== null);
+      const earliest = times.reduce<Date | null>((min, t) => (min === null || t < min ? t : min), null);
+      await this.doraTables.refreshLinksAfterDeployment(manager, scopeId, earliest);
     });
     // DevLake's project_pr_metrics, when the connection is in a project: from the deployment's start.
     const starts = rows.commits.map((row) => (row.startedDate ?? row.finishedDate) as Date);
     const since = new Date(Math.min(...starts.map((d) => d.getTime())));
     await this.prMetrics.afterDeployment(scopeIdOf(connectionId), deploymentId, since);
-    return { deploymentId, id: rows.id, commitIds };
+    return { deploymentId, id: rows.id, commitIds, ...(rows.warnings.length > 0 ? { warnings: rows.warnings } : {}) };
   }
 }

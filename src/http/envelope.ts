@@ -18,13 +18,14 @@ export function successEnvelope<T>(data: T | null = null): Envelope<T> {
   return { code: 0, success: true, message: 'success', causes: null, data };
 }
 
+/** DevLake's error answers leave `code` at 0: the HTTP status tells the error. */
 export function errorEnvelope(
-  status: number,
+  _status: number,
   message: string,
   causes: FieldCause[] | null,
   requestId?: string,
 ): Envelope<null> {
-  const envelope: Envelope<null> = { code: status, success: false, message, causes, data: null };
+  const envelope: Envelope<null> = { code: 0, success: false, message, causes, data: null };
   if (requestId !== undefined) envelope.requestId = requestId;
   return envelope;
 }

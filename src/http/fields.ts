@@ -178,18 +178,25 @@ export function StringField(options: CommonOptions & { max?: number } = {}): Pro
   );
 }
 
-/** A number. Numeric strings are read as numbers. */
+/**
+ * A number. Numeric strings are read as numbers. With `truncate`, a fraction is cut toward zero
+ * (`1.7` is 1, `-2.5` is -2), as DevLake's decoder does for its integer fields; without it (our
+ * own query parameters) a fraction is refused.
+ */
 export function NumberField(
-  options: CommonOptions & { integer?: boolean; min?: number; max?: number } = {},
+  options: CommonOptions & { integer?: boolean; truncate?: boolean; min?: number; max?: number } = {},
 ): PropertyDecorator {
   const max = options.max ?? (options.integer ? Number.MAX_SAFE_INTEGER : undefined);
   return compose(
     registered(options),
     Transform(({ value }) => {
       if (value === null || value === undefined || value === '') return undefined;
+      let read = value as unknown;
       // Decimal only: Number() also reads "0x10" as 16, "0b1" and "0o7", which no sender means.
-      if (typeof value === 'string' && DECIMAL.test(value) && Number.isFinite(Number(value))) return Number(value);
-      return value;
+      if (typeof read === 'string' && DECIMAL.test(read) && Number.isFinite(Number(read))) read = Number(read);
+      // `|| 0`: -0.5 truncates to -0, which is 0.
+      if (options.truncate && typeof read === 'number' && Number.isFinite(read)) return Math.trunc(read) || 0;
+      return read;
     }),
     ...presence(options.required),
     // IsInt, not IsNumber's maxDecimalPlaces: that counts digits after a '.', so 3e-323 passed as
@@ -202,14 +209,22 @@ export function NumberField(
   );
 }
 
-/** A boolean; `"true"`/`"false"` and 1/0 are read as booleans. */
+/** The words Go's `strconv.ParseBool` reads, which DevLake's decoder uses for a string. */
+const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/**
+ * A boolean, read as DevLake reads one: the words of Go's `ParseBool` (`"true"`, `"True"`,
+ * `"t"`, `"1"`, ...) and any number (non-zero is true).
+ */
 export function BooleanField(options: CommonOptions = {}): PropertyDecorator {
   return compose(
     registered(options),
     Transform(({ value }) => {
       if (value === null || value === undefined || value === '') return undefined;
-      if (value === 'true' || value === 1 || value === '1') return true;
-      if (value === 'false' || value === 0 || value === '0') return false;
+      if (typeof value === 'string' && TRUE_WORDS.has(value)) return true;
+      if (typeof value === 'string' && FALSE_WORDS.has(value)) return false;
+      if (typeof value === 'number' && Number.isFinite(value)) return value !== 0;
       return value;
     }),
     ...presence(options.required),
@@ -253,7 +268,7 @@ export function EnumField(values: readonly string[], options: CommonOptions = {}
   );
 }
 
-/** An array of nested objects, each validated with its own DTO. */
+/** An array of nested objects, each validated with its own DTO; a single object is a list of one (as in DevLake). */
 export function NestedArrayField(
   nested: () => Ctor,
   options: CommonOptions & { min?: number; max?: number } = {},

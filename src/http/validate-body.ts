@@ -32,9 +32,11 @@ export function normalizeKeys(
     if (!info) continue;
     if (!own && info.property in out && !fromAlias.has(info.property)) continue;
     let normalized = value;
-    if (info.nested && Array.isArray(value)) {
+    if (info.nested && (Array.isArray(value) || isPlainObject(value))) {
+      // A single object where a list is expected is a list of one, as DevLake's decoder reads it.
       const nestedDto = info.nested();
-      normalized = value.map((item) => (isPlainObject(item) ? normalizeKeys(item, nestedDto) : item));
+      const items: unknown[] = Array.isArray(value) ? value : [value];
+      normalized = items.map((item) => (isPlainObject(item) ? normalizeKeys(item, nestedDto) : item));
     }
     out[info.property] = normalized;
     if (own) fromAlias.delete(info.property);

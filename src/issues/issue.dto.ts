@@ -3,13 +3,13 @@ import { DateField, EnumField, NumberField, StringField } from '../http/fields';
 export const ISSUE_STATUSES = ['TODO', 'IN_PROGRESS', 'DONE'] as const;
 
 /** DevLake's signed BIGINT minutes columns accept negatives, so we do too (DevLake does). */
-const SIGNED_MINUTES = { integer: true, min: -Number.MAX_SAFE_INTEGER } as const;
+const SIGNED_MINUTES = { integer: true, truncate: true, min: -Number.MAX_SAFE_INTEGER } as const;
 
 /**
  * Body of `POST X/issues` (docs/devlake-compatibility.md §6): DevLake v1.0's camelCase form and DevLake v0.14's snake_case
  * form (`board_key`, `issue_key`...) are the same keys after normalisation. Sizes are those of
- * DevLake's columns (as the migrations in src/migrations create them); text columns (`title`, `description`,
- * `component`) have none.
+ * DevLake's columns (as the migrations in src/migrations create them); text columns (`title`,
+ * `description`) have none.
  */
 export class IssueDto {
   /** Unique within a connection; the id `webhook:<cid>:<issueKey>` must fit varchar(255), checked by the service. */
@@ -55,7 +55,7 @@ export class IssueDto {
   updatedDate?: Date;
 
   /** DevLake's column is BIGINT UNSIGNED. */
-  @NumberField({ integer: true, min: 0 })
+  @NumberField({ integer: true, truncate: true, min: 0 })
   leadTimeMinutes?: number;
 
   @StringField({ max: 255 })
@@ -88,7 +88,8 @@ export class IssueDto {
   @StringField({ max: 255 })
   severity?: string;
 
-  @StringField()
+  /** `varchar(255)` in DevLake's `issues` and `incidents`. */
+  @StringField({ max: 255 })
   component?: string;
 
   @StringField({ max: 255 })

@@ -117,7 +117,7 @@ export class Issue extends DevLakeCommonColumns {
   @Varchar('urgency')
   urgency!: string | null;
 
-  @LongText('component')
+  @Varchar('component')
   component!: string | null;
 
   @Varchar('original_project')
@@ -208,7 +208,7 @@ export class Incident extends DevLakeCommonColumns {
   @Varchar('urgency')
   urgency!: string | null;
 
-  @LongText('component')
+  @Varchar('component')
   component!: string | null;
 
   @Varchar('original_project')

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { PluginContext } from '../context';
 import { connectionOf } from '../connections/resolve-connection';
 import { successEnvelope } from '../http/envelope';
-import { datesRead } from '../http/sender-names';
+import { causesInSenderWords, datesRead } from '../http/sender-names';
 import { validateBody } from '../http/validate-body';
 import { eventIdOf } from '../events/event-log.middleware';
 import { rawDataOf } from '../events/event-log.service';
@@ -24,7 +24,15 @@ export function createIssueRouter(context: PluginContext): Router {
     const receivedAt = new Date();
     const body = await validateBody(IssueDto, req.body);
     const saved = await services.issues.save(connectionOf(res), body, undefined, rawDataOf(eventIdOf(res)));
-    res.json(successEnvelope({ ...saved, ...datesRead(req.body, body, receivedAt) }));
+    const dates = datesRead(req.body, body, receivedAt);
+    // The service's warnings (resolved before created) and the unlikely dates, in one list.
+    res.json(
+      successEnvelope({
+        ...saved,
+        ...dates,
+        warnings: [...causesInSenderWords(req.body, saved.warnings ?? []), ...dates.warnings],
+      }),
+    );
   });
 
   router.post('/issue/close', ...ingestion, async (req, res) => {

@@ -1,12 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { dialectOf } from '../db/dialect';
+import { NO_RAW_DATA } from '../db/columns';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { insertMissingRows, upsertRows } from '../db/upsert';
 import { InputError, NotFoundError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
 import { scopeIdOf } from '../projects/project.service';
+import { DevLakeDoraTables } from '../dora/devlake-dora-tables';
 import type { IssueDto } from './issue.dto';
 import {
   Board,
@@ -23,6 +25,8 @@ export interface IssueIds {
   issueId: string;
   /** The incident row's id (the issue id) when the issue is an INCIDENT, else null. */
   incidentId: string | null;
+  /** What was stored although it looks wrong (resolved before created); absent when nothing. */
+  warnings?: FieldCause[];
 }
 
 /** DevLake's id columns are varchar(255). */
@@ -61,8 +65,9 @@ function leadTimeOf(sent: number | null | undefined, created: Date | null, resol
   return sent ?? null;
 }
 
-function isIncidentType(type: string | null): boolean {
-  return type === 'INCIDENT';
+/** INCIDENT in any case (docs/devlake-compatibility.md §9: DevLake needs it exact and misses `incident`). */
+function isIncidentType(type: string): boolean {
+  return type.trim().toUpperCase() === 'INCIDENT';
 }
 
 /**
@@ -70,6 +75,8 @@ function isIncidentType(type: string | null): boolean {
  * writes happens in one transaction.
  */
 export class IssueService {
+  private readonly doraTables = new DevLakeDoraTables();
+
   constructor(readonly dataSource: DataSource) {}
 
   /** Creates or replaces an issue, with its board, assignees, incident and deployment link. */
@@ -81,50 +88,53 @@ export class IssueService {
     raw?: RawDataRef,
   ): Promise<IssueIds> {
     const cid = connection.id;
-    const input = { ...sent, issueKey: issueKeyOf(sent.issueKey) };
-    this.checkInput(cid, input);
-    const id = prefixedIdOf(cid, input.issueKey);
+    const input = sent;
+    const warnings = this.checkInput(cid, input);
+    const id = prefixedIdOf(cid, issueKeyOf(input.issueKey));
     const boardId = scopeIdOf(cid);
-    const prefixed = (key: string | undefined) => (key === undefined ? null : prefixedIdOf(cid, key));
-    const type = input.type === undefined ? null : input.type.trim().toUpperCase();
+    const prefixed = (key: string | undefined) => (key === undefined ? '' : prefixedIdOf(cid, key));
+    const type = input.type ?? '';
     const resolutionDate = input.resolutionDate ?? null;
-    const stamps = { createdAt: now, updatedAt: now, ...raw };
+    const stamps = { createdAt: now, updatedAt: now, ...NO_RAW_DATA, ...raw };
 
-    // Every column is given, so a re-post replaces the issue entirely, as DevLake's does.
+    // Every column is given, so a re-post replaces the issue entirely, as DevLake's does; a
+    // field not sent is stored as DevLake stores it ('', 0, false), since DevLake's dashboards
+    // filter and group on these columns with NOT IN and GROUP BY, where NULL drops out.
     const issue: Partial<Issue> = {
       id,
       ...stamps,
-      url: input.url ?? null,
-      iconUrl: null,
-      issueKey: input.issueKey,
+      url: input.url ?? '',
+      iconUrl: '',
+      issueKey: issueKeyOf(input.issueKey),
       title: input.title,
-      description: input.description ?? null,
-      epicKey: input.epicKey ?? null,
+      description: input.description ?? '',
+      epicKey: input.epicKey ?? '',
+      // As DevLake: the type as sent, and `original_type` left empty by its webhook.
       type,
-      originalType: input.type ?? null,
+      originalType: '',
       status: input.status,
       originalStatus: input.originalStatus,
-      storyPoint: input.storyPoint ?? null,
+      storyPoint: input.storyPoint ?? 0,
       resolutionDate,
       createdDate: input.createdDate,
       updatedDate: input.updatedDate ?? null,
-      leadTimeMinutes: leadTimeOf(input.leadTimeMinutes, input.createdDate, resolutionDate),
-      originalEstimateMinutes: input.originalEstimateMinutes ?? null,
-      timeSpentMinutes: input.timeSpentMinutes ?? null,
-      timeRemainingMinutes: input.timeRemainingMinutes ?? null,
+      leadTimeMinutes: leadTimeOf(input.leadTimeMinutes, input.createdDate, resolutionDate) ?? 0,
+      originalEstimateMinutes: input.originalEstimateMinutes ?? 0,
+      timeSpentMinutes: input.timeSpentMinutes ?? 0,
+      timeRemainingMinutes: input.timeRemainingMinutes ?? 0,
       creatorId: prefixed(input.creatorId),
-      creatorName: input.creatorName ?? null,
+      creatorName: input.creatorName ?? '',
       assigneeId: prefixed(input.assigneeId),
-      assigneeName: input.assigneeName ?? null,
+      assigneeName: input.assigneeName ?? '',
       parentIssueId: prefixed(input.parentIssueKey),
-      priority: input.priority ?? null,
-      severity: input.severity ?? null,
-      urgency: input.urgency ?? null,
-      component: input.component ?? null,
-      originalProject: input.boardKey ?? null,
-      isSubtask: null,
+      priority: input.priority ?? '',
+      severity: input.severity ?? '',
+      urgency: input.urgency ?? '',
+      component: input.component ?? '',
+      originalProject: input.boardKey ?? '',
+      isSubtask: false,
       dueDate: null,
-      fixVersions: null,
+      fixVersions: '',
     };
     const incident = isIncidentType(type);
 
@@ -134,7 +144,9 @@ export class IssueService {
       // insert that leaves an existing board alone takes a shared lock, so the issue POSTs of
       // one connection do not queue behind each other on it; a rename of the
       // connection renames the board (ConnectionService.rename).
-      await insertMissingRows(manager, Board, [{ id: boardId, name: connection.name, ...stamps }]);
+      await insertMissingRows(manager, Board, [
+        { id: boardId, name: connection.name, description: '', url: '', type: '', ...stamps },
+      ]);
       await upsertRows(manager, Issue, [issue]);
       await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
 
@@ -169,15 +181,17 @@ export class IssueService {
           [],
         );
       }
+      // DevLake's incident → deployment link, for the projects of the connection's board.
+      await this.doraTables.refreshLinksOfIncident(manager, id, boardId);
     });
-    return { issueId: id, incidentId: incident ? id : null };
+    return { issueId: id, incidentId: incident ? id : null, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /**
-   * Closes an issue and its incident: status DONE, `resolution_date` now when empty (DevLake
-   * leaves it empty, so recovery time is never measured: docs/devlake-compatibility.md §9), `lead_time_minutes`
-   * when unset. `original_status` is kept (DevLake blanks it; the sender's word is worth more).
-   * Closing twice changes nothing but `updated_at`.
+   * Closes an issue and its incident: status DONE and `original_status` blanked, as DevLake
+   * does; `resolution_date` now when empty (DevLake leaves it empty, so recovery time is never
+   * measured: docs/devlake-compatibility.md §9), `lead_time_minutes` when unset. Closing twice changes nothing but
+   * `updated_at`.
    */
   async close(
     connection: WebhookConnection,
@@ -187,7 +201,7 @@ export class IssueService {
   ): Promise<IssueIds> {
     const cid = connection.id;
     const issueKey = issueKeyOf(sentKey);
-    this.checkKey(cid, issueKey);
+    this.checkKey(cid, sentKey);
     const id = prefixedIdOf(cid, issueKey);
     return withTransaction(this.dataSource, async (manager) => {
       const issue = await manager.findOneBy(Issue, { id });
@@ -197,6 +211,7 @@ export class IssueService {
       const resolutionDate = issue.resolutionDate ?? now;
       const changes = {
         status: 'DONE',
+        originalStatus: '',
         resolutionDate,
         leadTimeMinutes: leadTimeOf(issue.leadTimeMinutes, issue.createdDate, resolutionDate),
         updatedAt: now,
@@ -219,6 +234,7 @@ export class IssueService {
       id: issue.id,
       createdAt: issue.createdAt,
       updatedAt: issue.updatedAt,
+      ...NO_RAW_DATA,
       rawDataTable: issue.rawDataTable,
       rawDataId: issue.rawDataId,
       url: issue.url,
@@ -249,9 +265,12 @@ export class IssueService {
     };
   }
 
-  /** Rules the DTO cannot check alone: they need the connection id or two fields at once. */
-  private checkInput(cid: number, input: IssueDto): void {
-    const causes = this.blankKeyCauses(input.issueKey);
+  /**
+   * Rules the DTO cannot check alone: they need the connection id or two fields at once. Answers
+   * the warnings: what is stored although it looks wrong.
+   */
+  private checkInput(cid: number, input: IssueDto): FieldCause[] {
+    const causes: FieldCause[] = [];
     causes.push(
       ...this.idLengthCauses(cid, [
         ['issueKey', input.issueKey],
@@ -261,25 +280,17 @@ export class IssueService {
         ['deploymentId', input.deploymentId],
       ]),
     );
-    if (input.type !== undefined && characters(input.type.trim().toUpperCase()) > 100) {
-      causes.push({
-        field: 'type',
-        message: "type in upper case is longer than 100 characters, the size of DevLake's column",
-      });
-    }
-    if (input.resolutionDate && input.resolutionDate.getTime() < input.createdDate.getTime()) {
-      causes.push({ field: 'resolutionDate', message: 'resolutionDate is before createdDate' });
-    }
     if (causes.length > 0) throw new InputError(summarizeCauses(causes), causes);
+    // DevLake stores it; refusing would lose the issue to a clock skew.
+    if (input.resolutionDate && input.resolutionDate.getTime() < input.createdDate.getTime()) {
+      return [{ field: 'resolutionDate', message: 'resolutionDate is before createdDate: stored as sent' }];
+    }
+    return [];
   }
 
   private checkKey(cid: number, issueKey: string): void {
-    const causes = [...this.blankKeyCauses(issueKey), ...this.idLengthCauses(cid, [['issueKey', issueKey]])];
+    const causes = this.idLengthCauses(cid, [['issueKey', issueKey]]);
     if (causes.length > 0) throw new InputError(summarizeCauses(causes), causes);
-  }
-
-  private blankKeyCauses(issueKey: string): FieldCause[] {
-    return issueKey.trim() === '' ? [{ field: 'issueKey', message: 'issueKey must not be blank' }] : [];
   }
 
   /** Ids are `webhook:<cid>:<key>` in varchar(255) columns: the key must leave room for the prefix. */

@@ -33,7 +33,7 @@ export class CicdScope extends DevLakeCommonColumns {
   @VarcharKey('id')
   id!: string;
 
-  @LongText('name')
+  @Varchar('name')
   name!: string | null;
 
   @LongText('description')

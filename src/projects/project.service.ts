@@ -1,6 +1,8 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { WebhookConnection } from '../connections/connection.entity';
+import { NO_RAW_DATA } from '../db/columns';
 import { withTransaction } from '../db/transaction';
+import { DevLakeDoraTables } from '../dora/devlake-dora-tables';
 import { upsertRows } from '../db/upsert';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import { Board } from '../issues/issue.entity';
@@ -11,7 +13,11 @@ export function scopeIdOf(connectionId: number): string {
   return `webhook:${connectionId}`;
 }
 
+/** DevLake's provenance columns: a row DevLake made keeps its own. */
+const RAW_COLUMNS = ['_raw_data_params', '_raw_data_table', '_raw_data_id', '_raw_data_remark'] as const;
+
 const KEPT_REPO_COLUMNS = [
+  ...RAW_COLUMNS,
   'created_at',
   'url',
   'description',
@@ -39,9 +45,15 @@ export const MAPPED_TABLES = ['cicd_scopes', 'boards', 'repos'] as const;
  */
 export class ProjectService {
   private readonly prMetrics: ProjectPrMetricsService;
+  private readonly doraTables = new DevLakeDoraTables();
 
   constructor(private readonly dataSource: DataSource) {
     this.prMetrics = new ProjectPrMetricsService(dataSource);
+  }
+
+  /** True when DevLake (or a link) made the project. */
+  async exists(projectName: string): Promise<boolean> {
+    return this.dataSource.getRepository(Project).existsBy({ name: projectName });
   }
 
   /** The project a connection belongs to, or null. */
@@ -77,6 +89,7 @@ export class ProjectService {
     const now = new Date();
     const previous = await this.projectOf(connection.id);
     await withTransaction(this.dataSource, async (manager) => {
+      const before = await this.doraTables.projectsOf(manager, 'cicd_scopes', scopeId);
       await this.unmap(connection.id, manager);
       await manager
         .createQueryBuilder()
@@ -93,15 +106,29 @@ export class ProjectService {
       );
       // Only the name follows the connection: columns DevLake or a user filled on an existing
       // scope, repo or board are left alone.
-      const named = { id: scopeId, name: connection.name, createdAt: now, updatedAt: now };
+      // New rows get DevLake's empty values ('', false), not NULL.
+      const named = { id: scopeId, name: connection.name, createdAt: now, updatedAt: now, ...NO_RAW_DATA };
+      const blank = { description: '', url: '' };
       await upsertRows(
         manager,
         CicdScope,
-        [named],
-        ['created_at', 'description', 'url', 'created_date', 'updated_date'],
+        [{ ...named, ...blank }],
+        [...RAW_COLUMNS, 'created_at', 'description', 'url', 'created_date', 'updated_date'],
       );
-      await upsertRows(manager, Repo, [named], [...KEPT_REPO_COLUMNS]);
-      await upsertRows(manager, Board, [named], ['created_at', 'description', 'url', 'created_date', 'type']);
+      await upsertRows(
+        manager,
+        Repo,
+        [{ ...named, ...blank, ownerId: '', language: '', forkedFrom: '', deleted: false }],
+        [...KEPT_REPO_COLUMNS],
+      );
+      await upsertRows(
+        manager,
+        Board,
+        [{ ...named, ...blank, type: '' }],
+        [...RAW_COLUMNS, 'created_at', 'description', 'url', 'created_date', 'type'],
+      );
+      // DevLake's incident links of the projects the connection left and joined.
+      for (const project of new Set([...before, projectName])) await this.doraTables.rebuildProject(manager, project);
     });
     if (previous && previous !== projectName) await this.prMetrics.rebuild(previous);
     await this.prMetrics.rebuild(projectName);
@@ -119,12 +146,14 @@ export class ProjectService {
 
   /** Removes the connection's project mapping and the scope and repo rows linking wrote. */
   async unlinkAll(connectionId: number, manager: EntityManager): Promise<void> {
-    const previous = await manager
-      .getRepository(ProjectMapping)
-      .findOneBy({ table: 'cicd_scopes', rowId: scopeIdOf(connectionId) });
+    const before = await this.doraTables.projectsOf(manager, 'cicd_scopes', scopeIdOf(connectionId));
     await this.unmap(connectionId, manager);
-    // Its pull requests leave the project's project_pr_metrics; the others are recomputed.
-    if (previous) await this.prMetrics.rebuild(previous.projectName, manager);
+    // Its pull requests leave the project's project_pr_metrics; the others are recomputed. The
+    // project's incident links no longer see this connection's deployments and incidents.
+    for (const project of before) {
+      await this.prMetrics.rebuild(project, manager);
+      await this.doraTables.rebuildProject(manager, project);
+    }
     await manager.getRepository(CicdScope).delete({ id: scopeIdOf(connectionId) });
     await manager.getRepository(Repo).delete({ id: scopeIdOf(connectionId) });
   }

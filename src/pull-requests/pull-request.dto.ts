@@ -18,7 +18,7 @@ export class PullRequestDto {
   @StringField({ required: true, aliases: ['title'] })
   displayTitle!: string;
 
-  @NumberField({ required: true, integer: true })
+  @NumberField({ required: true, integer: true, truncate: true })
   pullRequestKey!: number;
 
   @DateField({ required: true })
@@ -82,10 +82,10 @@ export class PullRequestDto {
   @StringField({ max: 191 })
   headRepoId?: string;
 
-  @NumberField({ integer: true })
+  @NumberField({ integer: true, truncate: true })
   additions?: number;
 
-  @NumberField({ integer: true })
+  @NumberField({ integer: true, truncate: true })
   deletions?: number;
 
   @BooleanField()

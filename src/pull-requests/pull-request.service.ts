@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { dialectOf } from '../db/dialect';
+import { NO_RAW_DATA } from '../db/columns';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { upsertRows } from '../db/upsert';
@@ -26,7 +27,8 @@ export class PullRequestService {
 
   /**
    * Creates or replaces a pull request. Every column is written, so a re-post replaces the row
-   * entirely (`created_at` kept), as DevLake's webhook does.
+   * entirely (`created_at` kept), as DevLake's webhook does; a field not sent is stored as
+   * DevLake stores it (`''`, 0, false), not NULL, since DevLake's dashboards group on them.
    */
   async save(
     connection: WebhookConnection,
@@ -39,34 +41,35 @@ export class PullRequestService {
       id: pullRequestId,
       createdAt: now,
       updatedAt: now,
+      ...NO_RAW_DATA,
       ...raw,
       // DevLake forces the base repo to the connection's repo, whatever the sender says.
       baseRepoId: scopeIdOf(connection.id),
-      headRepoId: input.headRepoId ?? null,
-      status: input.status ?? null,
-      originalStatus: input.originalStatus ?? null,
+      headRepoId: input.headRepoId ?? '',
+      status: input.status ?? '',
+      originalStatus: input.originalStatus ?? '',
       title: input.displayTitle,
-      description: input.description ?? null,
-      url: input.url ?? null,
-      authorName: input.authorName ?? null,
-      authorId: input.authorId ?? null,
-      mergedByName: input.mergedByName ?? null,
-      mergedById: input.mergedById ?? null,
-      parentPrId: input.parentPrId ?? null,
+      description: input.description ?? '',
+      url: input.url ?? '',
+      authorName: input.authorName ?? '',
+      authorId: input.authorId ?? '',
+      mergedByName: input.mergedByName ?? '',
+      mergedById: input.mergedById ?? '',
+      parentPrId: input.parentPrId ?? '',
       pullRequestKey: input.pullRequestKey,
       createdDate: input.createdDate,
       mergedDate: input.mergedDate ?? null,
       closedDate: input.closedDate ?? null,
-      type: input.type ?? null,
-      component: input.component ?? null,
-      mergeCommitSha: input.mergeCommitSha ?? null,
-      headRef: input.headRef ?? null,
-      baseRef: input.baseRef ?? null,
-      baseCommitSha: input.baseCommitSha ?? null,
-      headCommitSha: input.headCommitSha ?? null,
-      additions: input.additions ?? null,
-      deletions: input.deletions ?? null,
-      isDraft: input.isDraft ?? null,
+      type: input.type ?? '',
+      component: input.component ?? '',
+      mergeCommitSha: input.mergeCommitSha ?? '',
+      headRef: input.headRef ?? '',
+      baseRef: input.baseRef ?? '',
+      baseCommitSha: input.baseCommitSha ?? '',
+      headCommitSha: input.headCommitSha ?? '',
+      additions: input.additions ?? 0,
+      deletions: input.deletions ?? 0,
+      isDraft: input.isDraft ?? false,
     };
     await withTransaction(this.dataSource, async (manager) => {
       await upsertRows(manager, PullRequest, [row]);

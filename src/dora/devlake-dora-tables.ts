@@ -1,0 +1,269 @@
+import type { EntityManager } from 'typeorm';
+import { dialectOf } from '../db/dialect';
+
+/**
+ * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
+ * `dora` plugin fills only when a project's pipeline runs (the README's "Compatibility with DevLake"):
+ *
+ * - `cicd_deployment_commits.prev_success_deployment_commit_id`: each successful deployment
+ *   commit row points at the previous successful one of the same scope, repo and environment;
+ * - `project_incident_deployment_relationships`: each incident of a project is linked to the
+ *   deployment that caused it.
+ *
+ * Here they are kept current as data arrives, inside the transaction that writes the data, and
+ * when a connection joins or leaves a project; so the dashboard needs no DevLake running. Each
+ * refresh touches only what a write can change, so the hot path stays a few indexed statements.
+ */
+
+type Row = Record<string, unknown>;
+
+/** What DevLake counts as a deployment in its DORA SQL. */
+const SUCCESS = 'SUCCESS';
+const PRODUCTION = 'PRODUCTION';
+
+/** IN lists and multi-row statements stay far below SQLite's and MySQL's parameter limits. */
+const BATCH = 500;
+
+/** Rows per chain UPDATE: three parameters each. */
+const CHAIN_BATCH = 250;
+
+/** One chain of `prev_success_deployment_commit_id`: DevLake groups by scope, repo and environment. */
+export interface ChainTouch {
+  repoUrl: string;
+  environment: string | null;
+  /** The earliest finish a write put or removed in this chain (rows from here on are rewalked). */
+  finishedDate: Date | null;
+}
+
+/** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
+export function dateOfColumn(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
+}
+
+async function select(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
+  const [text, values] = manager.connection.driver.escapeQueryWithParameters(sql, parameters);
+  return (await manager.query(text, values)) as Row[];
+}
+
+async function execute(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<void> {
+  const [text, values] = manager.connection.driver.escapeQueryWithParameters(sql, parameters);
+  await manager.query(text, values);
+}
+
+function batches<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
+  return out;
+}
+
+/** The `_raw_data_params` DevLake's dora plugin writes: `{"ProjectName":"<name>"}`. */
+export function doraRawDataParams(projectName: string): string {
+  return JSON.stringify({ ProjectName: projectName });
+}
+
+/** Maintains DevLake's DORA tables; every method runs inside the caller's transaction. */
+export class DevLakeDoraTables {
+  /**
+   * Rewalks the chains a deployment write touched, as DevLake's `enrichPrevSuccessDeploymentCommits`
+   * walks them: the successful rows of one (scope, repo, environment) with a finish, ordered by
+   * finish (then id, so that equal finishes give the same chain on every database); each row
+   * points at the one before it, the first at `''`. Only rows from the earliest touched finish
+   * on are read, with the one before them, and only rows whose pointer changes are written.
+   * Rows that did not succeed keep `''`, as the webhook writes them.
+   */
+  async refreshChains(manager: EntityManager, scopeId: string, touched: ChainTouch[]): Promise<void> {
+    const earliest = new Map<string, ChainTouch>();
+    for (const touch of touched) {
+      if (!touch.repoUrl || !touch.environment) continue;
+      const key = JSON.stringify([touch.repoUrl, touch.environment]);
+      const known = earliest.get(key);
+      if (!known || (touch.finishedDate && (!known.finishedDate || touch.finishedDate < known.finishedDate))) {
+        earliest.set(key, touch);
+      }
+    }
+    for (const touch of earliest.values()) await this.rewalkChain(manager, scopeId, touch);
+  }
+
+  private async rewalkChain(manager: EntityManager, scopeId: string, touch: ChainTouch): Promise<void> {
+    const group = { scope: scopeId, repoUrl: touch.repoUrl, environment: touch.environment, result: SUCCESS };
+    const inGroup =
+      'cicd_scope_id = :scope AND environment = :environment AND result = :result AND repo_url = :repoUrl AND finished_date IS NOT NULL';
+    let previous = '';
+    let rows: Row[];
+    if (touch.finishedDate) {
+      const before = await select(
+        manager,
+        `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
+          ORDER BY finished_date DESC, id DESC LIMIT 1`,
+        { ...group, from: touch.finishedDate },
+      );
+      previous = before.length > 0 ? String(before[0].id) : '';
+      rows = await select(
+        manager,
+        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+          WHERE ${inGroup} AND finished_date >= :from ORDER BY finished_date, id`,
+        { ...group, from: touch.finishedDate },
+      );
+    } else {
+      rows = await select(
+        manager,
+        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+          WHERE ${inGroup} ORDER BY finished_date, id`,
+        group,
+      );
+    }
+    const changes: [string, string][] = [];
+    for (const row of rows) {
+      const id = String(row.id);
+      if ((row.prev ?? '') !== previous || row.prev === null) changes.push([id, previous]);
+      previous = id;
+    }
+    // One statement per batch of changed rows: a deployment of many commits changes them all.
+    for (let start = 0; start < changes.length; start += CHAIN_BATCH) {
+      const batch = changes.slice(start, start + CHAIN_BATCH);
+      await manager.query(
+        dialectOf(manager).sql(
+          `UPDATE cicd_deployment_commits SET prev_success_deployment_commit_id = CASE id ${batch
+            .map(() => 'WHEN ? THEN ?')
+            .join(' ')} END WHERE id IN (${batch.map(() => '?').join(', ')})`,
+        ),
+        [...batch.flat(), ...batch.map(([id]) => id)],
+      );
+    }
+  }
+
+  /** Every project that maps one of DevLake's scope tables to this row (a connection's scope or board). */
+  async projectsOf(manager: EntityManager, table: 'cicd_scopes' | 'boards', rowId: string): Promise<string[]> {
+    const rows = await select(
+      manager,
+      `SELECT project_name FROM project_mapping WHERE ${manager.connection.driver.escape('table')} = :table AND row_id = :rowId`,
+      { table, rowId },
+    );
+    return rows.map((row) => String(row.project_name));
+  }
+
+  /**
+   * After a deployment write: the incidents whose link can change are those of the projects of
+   * its scope created after the earliest finish the write put or removed (DevLake's rule only
+   * looks back from an incident's creation).
+   */
+  async refreshLinksAfterDeployment(manager: EntityManager, scopeId: string, since: Date | null): Promise<void> {
+    for (const projectName of await this.projectsOf(manager, 'cicd_scopes', scopeId)) {
+      await this.relink(manager, projectName, since ? { createdAfter: since } : {});
+    }
+  }
+
+  /** After an issue write: its incident's link in each project of its board, or no link when it is not one. */
+  async refreshLinksOfIncident(manager: EntityManager, incidentId: string, boardId: string): Promise<void> {
+    await manager.query(dialectOf(manager).sql('DELETE FROM project_incident_deployment_relationships WHERE id = ?'), [
+      incidentId,
+    ]);
+    for (const projectName of await this.projectsOf(manager, 'boards', boardId)) {
+      await this.relink(manager, projectName, { incidentId });
+    }
+  }
+
+  /** Every link of a project, from scratch (a connection joined or left it). */
+  async rebuildProject(manager: EntityManager, projectName: string): Promise<void> {
+    await this.relink(manager, projectName, {});
+  }
+
+  /** Every project's links and every webhook scope's chains: the first fill of an existing database. */
+  async rebuildAll(manager: EntityManager): Promise<void> {
+    const projects = await select(manager, 'SELECT DISTINCT project_name FROM project_mapping', {});
+    for (const row of projects) await this.rebuildProject(manager, String(row.project_name));
+    const groups = await select(
+      manager,
+      `SELECT DISTINCT cicd_scope_id, repo_url, environment FROM cicd_deployment_commits
+        WHERE cicd_scope_id LIKE :prefix AND result = :result`,
+      { prefix: 'webhook:%', result: SUCCESS },
+    );
+    for (const group of groups) {
+      await this.rewalkChain(manager, String(group.cicd_scope_id), {
+        repoUrl: String(group.repo_url ?? ''),
+        environment: group.environment === null ? null : String(group.environment),
+        finishedDate: null,
+      });
+    }
+  }
+
+  /**
+   * DevLake's `ConnectIncidentToDeployment` for some of a project's incidents: the incident's
+   * deployment is the one it names (`deploymentId`, ours), else the deployment of the latest
+   * successful production commit row of the project that finished strictly before the incident
+   * was created (ties: the greatest deployment id, so every database picks the same). No such
+   * deployment: no row. One DELETE and one INSERT ... SELECT.
+   */
+  private async relink(
+    manager: EntityManager,
+    projectName: string,
+    only: { incidentId?: string; createdAfter?: Date },
+  ): Promise<void> {
+    const q = (name: string) => manager.connection.driver.escape(name);
+    const filters: string[] = [];
+    if (only.incidentId !== undefined) filters.push('i.id = :incidentId');
+    if (only.createdAfter !== undefined) filters.push('i.created_date > :createdAfter');
+    const where = filters.length > 0 ? `AND ${filters.join(' AND ')}` : '';
+    const incidentsOfProject = `FROM incidents i
+        JOIN project_mapping pm ON pm.row_id = i.scope_id AND pm.${q('table')} = i.${q('table')} AND pm.project_name = :projectName
+       WHERE 1 = 1 ${where}`;
+    const parameters = {
+      projectName,
+      incidentId: only.incidentId,
+      createdAfter: only.createdAfter,
+      result: SUCCESS,
+      environment: PRODUCTION,
+      now: new Date(),
+      rawParams: doraRawDataParams(projectName),
+    };
+    if (filters.length === 0) {
+      // From scratch, as DevLake's subtask: also drops the links of incidents that left the project.
+      await manager.query(
+        dialectOf(manager).sql('DELETE FROM project_incident_deployment_relationships WHERE project_name = ?'),
+        [projectName],
+      );
+    } else {
+      const ids = await select(manager, `SELECT i.id AS id ${incidentsOfProject}`, parameters);
+      if (ids.length === 0) return;
+      await this.deleteLinks(
+        manager,
+        projectName,
+        ids.map((row) => String(row.id)),
+      );
+    }
+    await execute(
+      manager,
+      `INSERT INTO project_incident_deployment_relationships
+              (id, project_name, deployment_id, created_at, updated_at,
+               _raw_data_params, _raw_data_table, _raw_data_id, _raw_data_remark)
+       SELECT x.id, :projectName, x.deployment_id, :now, :now, :rawParams, 'incidents', x.raw_id, ''
+         FROM (SELECT i.id AS id, COALESCE(i._raw_data_id, 0) AS raw_id,
+                      COALESCE(
+                        (SELECT l.cicd_deployment_id FROM _tool_webhook_incident_deployments l WHERE l.issue_id = i.id),
+                        (SELECT c.cicd_deployment_id
+                           FROM cicd_deployment_commits c
+                           JOIN project_mapping cm ON cm.row_id = c.cicd_scope_id
+                                AND cm.${q('table')} = 'cicd_scopes' AND cm.project_name = :projectName
+                          WHERE c.result = :result AND c.environment = :environment
+                            AND c.finished_date < i.created_date
+                          ORDER BY c.finished_date DESC, c.cicd_deployment_id DESC
+                          LIMIT 1)) AS deployment_id
+              ${incidentsOfProject}) x
+        WHERE x.deployment_id IS NOT NULL`,
+      parameters,
+    );
+  }
+
+  private async deleteLinks(manager: EntityManager, projectName: string, ids: string[]): Promise<void> {
+    for (const batch of batches(ids)) {
+      await execute(
+        manager,
+        'DELETE FROM project_incident_deployment_relationships WHERE project_name = :projectName AND id IN (:...ids)',
+        { projectName, ids: batch },
+      );
+    }
+  }
+}
