@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
-import { ON_MYSQL } from './helpers/test-db';
+import { ON_MYSQL, ON_POSTGRES } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 const PROJECT = 'shop';
@@ -27,28 +27,40 @@ const INCIDENTS = [
  * from DevLake's dashboard for this test: MySQL as DevLake runs it, and the same queries with
  * SQLite's date functions. `${project}` and `$__timeFilter` are Grafana's; here they are bound.
  */
-const dialect = ON_MYSQL
+const dialect = ON_POSTGRES
   ? {
-      date: (x: string) => `DATE(${x})`,
-      weekStart: (x: string) => `DATE_SUB(${x}, INTERVAL WEEKDAY(${x}) DAY)`,
-      monthStart: (x: string) => `DATE_FORMAT(${x}, '%Y-%m-01')`,
-      daysBack: (t: string, k: string) => `DATE_SUB(${t}, INTERVAL ${k} DAY)`,
-      minutes: (a: string, b: string) => `TIMESTAMPDIFF(MINUTE, ${a}, ${b})`,
+      date: (x: string) => `CAST(${x} AS date)`,
+      weekStart: (x: string) => `CAST(date_trunc('week', ${x}) AS date)`,
+      monthStart: (x: string) => `CAST(date_trunc('month', ${x}) AS date)`,
+      daysBack: (t: string, k: string) => `(CAST(${t} AS timestamptz) - ${k} * INTERVAL '1 day')`,
+      minutes: (a: string, b: string) => `CAST(FLOOR(EXTRACT(EPOCH FROM (${b} - ${a})) / 60) AS BIGINT)`,
     }
-  : {
-      date: (x: string) => `date(${x})`,
-      weekStart: (x: string) => `date(${x}, '-' || ((CAST(strftime('%w', ${x}) AS INTEGER) + 6) % 7) || ' days')`,
-      monthStart: (x: string) => `strftime('%Y-%m-01', ${x})`,
-      daysBack: (t: string, k: string) => `datetime(${t}, '-' || ${k} || ' days')`,
-      minutes: (a: string, b: string) =>
-        `((CAST(strftime('%s', ${b}) AS INTEGER) - CAST(strftime('%s', ${a}) AS INTEGER)) / 60)`,
-    };
+  : ON_MYSQL
+    ? {
+        date: (x: string) => `DATE(${x})`,
+        weekStart: (x: string) => `DATE_SUB(${x}, INTERVAL WEEKDAY(${x}) DAY)`,
+        monthStart: (x: string) => `DATE_FORMAT(${x}, '%Y-%m-01')`,
+        daysBack: (t: string, k: string) => `DATE_SUB(${t}, INTERVAL ${k} DAY)`,
+        minutes: (a: string, b: string) => `TIMESTAMPDIFF(MINUTE, ${a}, ${b})`,
+      }
+    : {
+        date: (x: string) => `date(${x})`,
+        weekStart: (x: string) => `date(${x}, '-' || ((CAST(strftime('%w', ${x}) AS INTEGER) + 6) % 7) || ' days')`,
+        monthStart: (x: string) => `strftime('%Y-%m-01', ${x})`,
+        daysBack: (t: string, k: string) => `datetime(${t}, '-' || ${k} || ' days')`,
+        minutes: (a: string, b: string) =>
+          `((CAST(strftime('%s', ${b}) AS INTEGER) - CAST(strftime('%s', ${a}) AS INTEGER)) / 60)`,
+      };
+
+/** The `table` column, quoted as the engine quotes (DevLake's MySQL SQL uses backticks). */
+const TABLE_COLUMN = ON_POSTGRES ? '"table"' : '`table`';
+const TABLE = `pm.${TABLE_COLUMN}`;
 
 /** DevLake's `_deployments`: one row per deployment of the project, at its latest successful production row. */
 const DEPLOYMENTS_CTE = `_deployments AS (
   SELECT cdc.cicd_deployment_id AS deployment_id, MAX(cdc.finished_date) AS deployment_finished_date
     FROM cicd_deployment_commits cdc
-    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND pm.\`table\` = 'cicd_scopes'
+    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND ${TABLE} = 'cicd_scopes'
    WHERE pm.project_name IN (:project) AND cdc.result = 'SUCCESS' AND cdc.environment = 'PRODUCTION'
    GROUP BY cdc.cicd_deployment_id
   HAVING MAX(cdc.finished_date) BETWEEN :from AND :to)`;
@@ -59,7 +71,7 @@ _days AS (SELECT ${dialect.date(dialect.daysBack(':to', 'k'))} AS day FROM _k WH
 _production_deployment_days AS (
   SELECT cdc.cicd_deployment_id AS deployment_id, ${dialect.date('MAX(cdc.finished_date)')} AS day
     FROM cicd_deployment_commits cdc
-    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND pm.\`table\` = 'cicd_scopes'
+    JOIN project_mapping pm ON cdc.cicd_scope_id = pm.row_id AND ${TABLE} = 'cicd_scopes'
    WHERE pm.project_name IN (:project) AND cdc.result = 'SUCCESS' AND cdc.environment = 'PRODUCTION'
    GROUP BY cdc.cicd_deployment_id),
 _days_weekly AS (
@@ -110,7 +122,7 @@ WITH _pr_stats AS (
   SELECT DISTINCT pr.id, ppm.pr_cycle_time
     FROM pull_requests pr
     JOIN project_pr_metrics ppm ON ppm.id = pr.id
-    JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND pm.\`table\` = 'repos'
+    JOIN project_mapping pm ON pr.base_repo_id = pm.row_id AND ${TABLE} = 'repos'
     JOIN cicd_deployment_commits cdc ON ppm.deployment_commit_id = cdc.id
    WHERE pm.project_name IN (:project) AND pr.merged_date IS NOT NULL AND ppm.pr_cycle_time IS NOT NULL
      AND cdc.finished_date BETWEEN :from AND :to),
@@ -122,12 +134,12 @@ const TIME_TO_RESTORE_2021 = `
 WITH _incidents AS (
   SELECT DISTINCT i.id, CAST(lead_time_minutes AS SIGNED) AS lead_time_minutes
     FROM incidents i
-    JOIN project_mapping pm ON i.scope_id = pm.row_id AND pm.\`table\` = i.\`table\`
+    JOIN project_mapping pm ON i.scope_id = pm.row_id AND ${TABLE} = i.${TABLE_COLUMN}
    WHERE pm.project_name IN (:project) AND i.resolution_date BETWEEN :from AND :to),
 _median_mttr_ranks AS (SELECT *, PERCENT_RANK() OVER (ORDER BY lead_time_minutes) AS ranks FROM _incidents)
 SELECT MAX(lead_time_minutes) AS median_time_to_resolve FROM _median_mttr_ranks WHERE ranks <= 0.5`.replace(
   'AS SIGNED',
-  ON_MYSQL ? 'AS SIGNED' : 'AS INTEGER',
+  ON_MYSQL ? 'AS SIGNED' : ON_POSTGRES ? 'AS BIGINT' : 'AS INTEGER',
 );
 
 async function panel(

@@ -153,9 +153,15 @@ describe('migrations (issue 2, point 4)', () => {
     await earlier.destroy();
 
     await dataSource.runMigrations({ transaction: 'each' });
-    const expected = ON_MYSQL
-      ? { name: 'varchar(255)', ref: 'varchar(255)', sub: 'varchar(255)', lead: 'bigint(20)', scope: 'varchar(255)' }
-      : { name: 'varchar(255)', ref: 'varchar(255)', sub: 'varchar(255)', lead: 'bigint', scope: 'varchar(255)' };
+    const varchar = ON_POSTGRES ? 'character varying(255)' : 'varchar(255)';
+    const text = ON_MYSQL ? 'longtext' : 'text';
+    const expected = {
+      name: varchar,
+      ref: varchar,
+      sub: varchar,
+      lead: ON_MYSQL ? 'bigint(20)' : 'bigint',
+      scope: varchar,
+    };
     expect({
       name: await columnType(dataSource, 'cicd_deployment_commits', 'name'),
       ref: await columnType(dataSource, 'cicd_deployment_commits', 'ref_name'),
@@ -163,9 +169,9 @@ describe('migrations (issue 2, point 4)', () => {
       lead: await columnType(dataSource, 'issues', 'lead_time_minutes'),
       scope: await columnType(dataSource, 'cicd_scopes', 'name'),
     }).toEqual(expected);
-    expect(await columnType(dataSource, 'incidents', 'component')).toBe('varchar(255)');
+    expect(await columnType(dataSource, 'incidents', 'component')).toBe(varchar);
     // Left wide rather than cut: it holds a value longer than 255 characters.
-    expect((await columnType(dataSource, 'issues', 'component')).toLowerCase()).toBe(ON_MYSQL ? 'longtext' : 'text');
+    expect((await columnType(dataSource, 'issues', 'component')).toLowerCase()).toBe(text);
     // repo_url allows NULL, as in DevLake.
     await dataSource.query("UPDATE cicd_deployment_commits SET repo_url = NULL WHERE id = 'c1'");
     expect(
@@ -175,15 +181,13 @@ describe('migrations (issue 2, point 4)', () => {
 
     // Down to the earlier version: the earlier types again (on MySQL a negative lead time becomes 0; a NULL repo_url becomes '').
     for (let i = 4; i < webhookMigrations.length; i += 1) await dataSource.undoLastMigration({ transaction: 'each' });
-    expect((await columnType(dataSource, 'cicd_deployment_commits', 'ref_name')).toLowerCase()).toBe(
-      ON_MYSQL ? 'longtext' : 'text',
-    );
+    expect((await columnType(dataSource, 'cicd_deployment_commits', 'ref_name')).toLowerCase()).toBe(text);
     expect(await dataSource.query("SELECT repo_url FROM cicd_deployment_commits WHERE id = 'c1'")).toEqual([
       { repo_url: '' },
     ]);
     expect(await dataSource.query("SELECT lead_time_minutes FROM issues WHERE id = 'i1'")).toEqual([
-      // SQLite has no unsigned integers: there the column was never changed, and keeps the value.
-      { lead_time_minutes: ON_MYSQL ? '0' : -5 },
+      // SQLite and PostgreSQL have no unsigned integers: there the column was never changed.
+      { lead_time_minutes: ON_MYSQL ? '0' : ON_POSTGRES ? '-5' : -5 },
     ]);
     if (ON_MYSQL) expect(await columnType(dataSource, 'issues', 'lead_time_minutes')).toBe('bigint(20) unsigned');
   });

@@ -61,6 +61,16 @@ async function currentType(queryRunner: QueryRunner, table: string, column: stri
     // MariaDB says `bigint(20) unsigned`; the display width means nothing.
     return { type: rows[0].t.toLowerCase().replace(/^bigint\(\d+\)/, 'bigint'), nullable: rows[0].n === 'YES' };
   }
+  if (dialectOf(queryRunner).engine === 'postgres') {
+    const found: { t: string; l: number | null; n: string }[] = await queryRunner.query(
+      `SELECT data_type AS t, character_maximum_length AS l, is_nullable AS n FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`,
+      [table, column],
+    );
+    if (found.length === 0) return undefined;
+    const { t, l, n } = found[0];
+    return { type: t === 'text' ? 'longtext' : t === 'character varying' ? `varchar(${l})` : t, nullable: n === 'YES' };
+  }
   const rows: { name: string; type: string; notnull: number }[] = await queryRunner.query(
     `PRAGMA table_info("${table}")`,
   );
@@ -80,9 +90,9 @@ function sameType(a: ColumnType, b: ColumnType, mysql: boolean): boolean {
 async function tooLong(queryRunner: QueryRunner, retype: Retype): Promise<boolean> {
   const size = /^varchar\((\d+)\)$/.exec(retype.to.type)?.[1];
   if (!size || retype.from.type.startsWith('varchar')) return false;
-  const length = isMysql(queryRunner) ? 'CHAR_LENGTH' : 'LENGTH';
+  const length = dialectOf(queryRunner).engine === 'sqlite' ? 'LENGTH' : 'CHAR_LENGTH';
   const rows: { n: number | string }[] = await queryRunner.query(
-    `SELECT COUNT(*) AS n FROM ${retype.table} WHERE ${length}(${retype.column}) > ?`,
+    dialectOf(queryRunner).sql(`SELECT COUNT(*) AS n FROM ${retype.table} WHERE ${length}(${retype.column}) > ?`),
     [Number(size)],
   );
   return Number(rows[0]?.n ?? 0) > 0;
@@ -102,6 +112,14 @@ async function applyTypes(
         `MODIFY \`${column}\` ${type.type}${text(type.type)} ${type.nullable ? 'NULL' : 'NOT NULL'}`,
     );
     await queryRunner.query(`ALTER TABLE \`${table}\` ${clauses.join(', ')}`);
+    return;
+  }
+  if (dialectOf(queryRunner).engine === 'postgres') {
+    const clauses = changes.flatMap(({ column, type }) => [
+      `ALTER COLUMN "${column}" TYPE ${type.type === 'longtext' ? 'text' : type.type.replace(' unsigned', '')}`,
+      `ALTER COLUMN "${column}" ${type.nullable ? 'DROP NOT NULL' : 'SET NOT NULL'}`,
+    ]);
+    await queryRunner.query(`ALTER TABLE "${table}" ${clauses.join(', ')}`);
     return;
   }
   const existing = await queryRunner.getTable(table);
@@ -130,9 +148,6 @@ export class DevLakeColumnTypes1764330000001 implements MigrationInterface {
   name = 'DevLakeColumnTypes1764330000001';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    // PostgreSQL databases were created after these types were fixed (its dialect maps DevLake's
-    // types directly); only SQLite and MySQL databases can hold the earlier ones.
-    if (dialectOf(queryRunner).engine === 'postgres') return;
     await ensureBookkeeping(queryRunner);
     const mysql = isMysql(queryRunner);
     const byTable = new Map<string, { column: string; type: ColumnType }[]>();
@@ -153,9 +168,8 @@ export class DevLakeColumnTypes1764330000001 implements MigrationInterface {
    * becomes 0 and a NULL `repo_url` becomes `''`, since the earlier types cannot hold them.
    */
   async down(queryRunner: QueryRunner): Promise<void> {
-    if (dialectOf(queryRunner).engine === 'postgres') return;
     const rows: { object_name: string }[] = await queryRunner.query(
-      `SELECT object_name FROM ${CREATED} WHERE migration = ? AND kind = 'retype'`,
+      dialectOf(queryRunner).sql(`SELECT object_name FROM ${CREATED} WHERE migration = ? AND kind = 'retype'`),
       [this.name],
     );
     const changed = new Set(rows.map((row) => row.object_name));
@@ -173,7 +187,7 @@ export class DevLakeColumnTypes1764330000001 implements MigrationInterface {
       byTable.set(retype.table, changes);
     }
     for (const [table, changes] of byTable) await applyTypes(queryRunner, table, changes);
-    await queryRunner.query(`DELETE FROM ${CREATED} WHERE migration = ?`, [this.name]);
+    await queryRunner.query(dialectOf(queryRunner).sql(`DELETE FROM ${CREATED} WHERE migration = ?`), [this.name]);
     const left: { n: number | string }[] = await queryRunner.query(`SELECT COUNT(*) AS n FROM ${CREATED}`);
     if (Number(left[0]?.n ?? 0) === 0) await queryRunner.dropTable(CREATED, true);
   }

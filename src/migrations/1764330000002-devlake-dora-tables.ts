@@ -124,7 +124,9 @@ export class DevLakeDoraTables1764330000002 implements MigrationInterface {
     const created = async (table: string) =>
       (
         (await queryRunner.query(
-          `SELECT object_name FROM ${CREATED} WHERE object_name = ? AND kind = 'table' AND migration = ?`,
+          dialectOf(queryRunner).sql(
+            `SELECT object_name FROM ${CREATED} WHERE object_name = ? AND kind = 'table' AND migration = ?`,
+          ),
           [table, this.name],
         )) as unknown[]
       ).length > 0;
