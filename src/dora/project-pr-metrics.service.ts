@@ -76,18 +76,23 @@ export class ProjectPrMetricsService {
     return (await db.query(text, values)) as Row[];
   }
 
-  /** A pull request arrived: its row, when its repository is in a project. */
-  async afterPullRequest(scopeId: string, pullRequestId: string): Promise<void> {
+  /** Pull requests arrived: their rows, when their repository is in a project. */
+  async afterPullRequests(scopeId: string, pullRequestIds: string[]): Promise<void> {
     const projectName = await this.projectOfScope(this.dataSource, scopeId);
     if (!projectName) return;
     const scope = await this.scopeOf(this.dataSource, projectName);
-    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, [pullRequestId]);
+    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, pullRequestIds);
+    const merged = new Set(changes.map((change) => change.id));
+    const unmerged = pullRequestIds.filter((id) => !merged.has(id));
     await withTransaction(this.dataSource, async (manager) => {
       // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
-      if (changes.length === 0) {
+      for (let start = 0; start < unmerged.length; start += BATCH) {
+        const slice = unmerged.slice(start, start + BATCH);
         await manager.query(
-          dialectOf(manager).sql('DELETE FROM project_pr_metrics WHERE id = ? AND project_name = ?'),
-          [pullRequestId, projectName],
+          dialectOf(manager).sql(
+            `DELETE FROM project_pr_metrics WHERE project_name = ? AND id IN (${slice.map(() => '?').join(', ')})`,
+          ),
+          [projectName, ...slice],
         );
       }
       await this.write(manager, projectName, changes);
