@@ -85,7 +85,10 @@ describe('?dryRun=true on ingestion routes: same validation and answer, rows in 
     const dry = await server.request.post(`${BASE}/${cid}/deployments?dryRun=true`).send(bad);
     const real = await server.request.post(`${BASE}/${cid}/deployments`).send(bad);
     expect(dry.status).toBe(400);
-    expect(dry.body).toEqual(real.body);
+    // Each answer names its own request; everything else is the same.
+    const { requestId: _dryId, ...dryAnswer } = dry.body;
+    const { requestId: _realId, ...realAnswer } = real.body;
+    expect(dryAnswer).toEqual(realAnswer);
   });
 
   it('an incident dry run lists the issue, board, incident and assignee rows and writes none of them', async () => {
@@ -126,6 +129,20 @@ describe('?dryRun=true on ingestion routes: same validation and answer, rows in 
       expect.objectContaining({ id: `webhook:${cid}:42`, title: 'Add the checkout page' }),
     ]);
     expect(await counts()).toEqual(before);
+  });
+
+  it('a dry run is no delivery: the event log keeps the real post only', async () => {
+    const events = async () => {
+      await server.plugin.services.events.flush();
+      const [row] = (await server.db.dataSource.query('SELECT COUNT(*) AS n FROM _raw_webhook_events')) as {
+        n: number;
+      }[];
+      return Number(row.n);
+    };
+    const before = await events();
+    await server.request.post(`${BASE}/${cid}/deployments?dryRun=true`).send(DEPLOYMENT).expect(200);
+    await server.request.post(`${BASE}/${cid}/deployments`).send(DEPLOYMENT).expect(200);
+    expect(await events()).toBe(before + 1);
   });
 
   it('answers 400 naming dryRun when it is neither true nor false, and writes nothing', async () => {
