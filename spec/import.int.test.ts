@@ -23,13 +23,17 @@ interface Run {
   output: string;
 }
 
-/** Runs the import command; `stopAfterLines` kills it (SIGKILL) once that many progress lines appeared. */
+/** Runs `devlake-webhook import` (through the command dispatcher); `stopAfterLines` kills it (SIGKILL) once that many progress lines appeared. */
 function runImport(args: string[], dbUrl: string, stopAfterLines?: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/import.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DB_URL: dbUrl },
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'import', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DB_URL: dbUrl },
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { ParsedRecord, RecordKind } from '../batch/batch-records';
 import type { BatchOutcome, RecordResult } from '../batch/batch.service';
 import type { WebhookConnection } from '../connections/connection.entity';
+import type { Command } from './command';
 import { formatOf, readRecords, type ReadProgress } from './import-file';
 
 const USAGE = `Usage: devlake-webhook import FILE --connection <id|name> [options]
@@ -262,6 +263,17 @@ export async function runImport(
   if (refused.length > shown.length) out.write(`  ... and ${refused.length - shown.length} more refused\n`);
   return refused.length > 0 ? 1 : 0;
 }
+
+/** `devlake-webhook import`: the command line's bulk import. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'import deployments, issues and pull requests from NDJSON, JSON or CSV',
+  usage: () => USAGE,
+  async run(args) {
+    const code = await runImport(args);
+    if (code !== 0) process.exitCode = code;
+  },
+};
 
 if (require.main === module) {
   runImport(process.argv.slice(2)).then(
