@@ -8,6 +8,7 @@ import { Incident, Issue } from '../issues/issue.entity';
 import { dateOf } from '../dora/lead-time.queries';
 import { scopeIdOf } from '../projects/project.service';
 import { WebhookConnection as ConnectionEntity } from '../connections/connection.entity';
+import { escapeQuery } from '../db/escape-query';
 
 /** What a connection has received: the answer to "my pipeline got 200, so where is my data?". */
 export interface ConnectionCounts {
@@ -224,7 +225,7 @@ export class ActivityService {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, parameters);
+    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
     return (await this.dataSource.query(text, values)) as Row[];
   }
 

@@ -45,7 +45,11 @@ async function runTransaction<T>(
   }
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await dataSource.transaction(isolation, work);
+      // The session's own isolation level: naming one would cost a `SET TRANSACTION` round
+      // trip on every transaction. Writes go by primary key, and a first-seen deployment or
+      // issue deletes nothing, so the gap locks of REPEATABLE READ only meet re-posts; a
+      // deadlock there is rolled back by the server and retried here.
+      return await dataSource.transaction(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
       // A short, jittered pause lets the competing transaction commit first.

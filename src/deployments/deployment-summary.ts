@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 
 /**
@@ -46,9 +47,13 @@ export async function refreshDeploymentSummaries(manager: EntityManager, deploym
   for (let start = 0; start < ids.length; start += BATCH) {
     const batch = ids.slice(start, start + BATCH);
     const marks = batch.map(() => '?').join(', ');
-    await manager.query(`DELETE FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (${marks})`, batch);
+    const dialect = dialectOf(manager);
     await manager.query(
-      `${INSERT_SUMMARY} AND c.cicd_deployment_id IN (${marks}) GROUP BY c.cicd_deployment_id`,
+      dialect.sql(`DELETE FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (${marks})`),
+      batch,
+    );
+    await manager.query(
+      dialect.sql(`${INSERT_SUMMARY} AND c.cicd_deployment_id IN (${marks}) GROUP BY c.cicd_deployment_id`),
       batch,
     );
   }
