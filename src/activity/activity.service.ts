@@ -1,3 +1,4 @@
+import { escapeQuery } from '../db/escape-query';
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { ApiKeyService } from '../auth/api-key.service';
 import { connectionKeyFields, type IssuedKey } from '../auth/api-key.service';
