@@ -9,7 +9,6 @@ import { Incident, Issue } from '../issues/issue.entity';
 import { dateOf } from '../dora/lead-time.queries';
 import { scopeIdOf } from '../projects/project.service';
 import { WebhookConnection as ConnectionEntity } from '../connections/connection.entity';
-import { escapeQuery } from '../db/escape-query';
 
 /** What a connection has received: the answer to "my pipeline got 200, so where is my data?". */
 export interface ConnectionCounts {
