@@ -1,4 +1,5 @@
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 const REPO = 'https://git.example.com/shop';
@@ -31,7 +32,7 @@ describe('POST X/batch: many records, one result each, one bad record does not s
   afterAll(async () => server.close());
 
   const count = async (table: string, where = '1 = 1', params: unknown[] = []) => {
-    const [row] = (await server.db.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params)) as {
+    const [row] = (await runSql(server.db.dataSource, `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params)) as {
       n: number;
     }[];
     return Number(row.n);
@@ -66,7 +67,7 @@ describe('POST X/batch: many records, one result each, one bad record does not s
     expect(await count('cicd_deployments', 'cicd_scope_id = ?', [`webhook:${cid}`])).toBe(2);
     expect(await count('cicd_deployment_commits', 'cicd_scope_id = ?', [`webhook:${cid}`])).toBe(2);
     // The issue, then its close, in the order sent.
-    const [issue] = (await server.db.dataSource.query('SELECT status FROM issues WHERE id = ?', [
+    const [issue] = (await runSql(server.db.dataSource, 'SELECT status FROM issues WHERE id = ?', [
       `webhook:${cid}:INC-7`,
     ])) as { status: string }[];
     expect(issue.status).toBe('DONE');
@@ -106,7 +107,8 @@ describe('POST X/batch: many records, one result each, one bad record does not s
     const first = { id: 'twice', deploymentCommits: [{ commitSha: 'a'.repeat(40), repoUrl: REPO }] };
     const second = { id: 'twice', deploymentCommits: [{ commitSha: 'b'.repeat(40), repoUrl: REPO }] };
     await server.request.post(`${BASE}/${cid}/batch`).send([first, second]).expect(200);
-    const rows = (await server.db.dataSource.query(
+    const rows = (await runSql(
+      server.db.dataSource,
       'SELECT commit_sha FROM cicd_deployment_commits WHERE cicd_deployment_id = ?',
       [`webhook:${cid}:twice`],
     )) as { commit_sha: string }[];

@@ -1,4 +1,5 @@
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 
@@ -55,7 +56,7 @@ describe('?dryRun=true on ingestion routes: same validation and answer, rows in 
   async function counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const table of WRITTEN_TABLES) {
-      const [row] = (await server.db.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }[];
+      const [row] = (await runSql(server.db.dataSource, `SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }[];
       out[table] = Number(row.n);
     }
     return out;
@@ -115,7 +116,7 @@ describe('?dryRun=true on ingestion routes: same validation and answer, rows in 
     ]);
     expect(res.body.data.rows.incidents).toEqual([expect.objectContaining({ status: 'DONE' })]);
     expect(await counts()).toEqual(before);
-    const [issue] = (await server.db.dataSource.query('SELECT status FROM issues WHERE id = ?', [
+    const [issue] = (await runSql(server.db.dataSource, 'SELECT status FROM issues WHERE id = ?', [
       `webhook:${cid}:INC-1`,
     ])) as { status: string }[];
     expect(issue.status).toBe('TODO');
@@ -134,7 +135,7 @@ describe('?dryRun=true on ingestion routes: same validation and answer, rows in 
   it('a dry run is no delivery: the event log keeps the real post only', async () => {
     const events = async () => {
       await server.plugin.services.events.flush();
-      const [row] = (await server.db.dataSource.query('SELECT COUNT(*) AS n FROM _raw_webhook_events')) as {
+      const [row] = (await runSql(server.db.dataSource, 'SELECT COUNT(*) AS n FROM _raw_webhook_events')) as {
         n: number;
       }[];
       return Number(row.n);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createWebhookPlugin } from '../src/plugin';
-import { createMigratedDatabase, type MigratedDatabase } from './helpers/test-db';
+import { createMigratedDatabase, type MigratedDatabase, runSql } from './helpers/test-db';
 
 const ROOT = path.resolve(__dirname, '..');
 const REPO = 'https://git.example.com/shop';
@@ -63,7 +63,7 @@ describe('devlake-webhook import FILE', () => {
   });
 
   const count = async (table: string) => {
-    const [row] = (await db.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE cicd_scope_id = ?`, [
+    const [row] = (await runSql(db.dataSource, `SELECT COUNT(*) AS n FROM ${table} WHERE cicd_scope_id = ?`, [
       `webhook:${cid}`,
     ])) as { n: number }[];
     return Number(row.n);
@@ -78,7 +78,8 @@ describe('devlake-webhook import FILE', () => {
     const afterKill = await count('cicd_deployments');
     expect(afterKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(RECORDS);
-    const [{ created }] = (await db.dataSource.query(
+    const [{ created }] = (await runSql(
+      db.dataSource,
       'SELECT created_at AS created FROM cicd_deployments WHERE id = ?',
       [`webhook:${cid}:deploy-0`],
     )) as { created: Date }[];
@@ -90,7 +91,8 @@ describe('devlake-webhook import FILE', () => {
     expect(await count('cicd_deployments')).toBe(RECORDS);
     expect(await count('cicd_deployment_commits')).toBe(RECORDS);
     // A record of the first run was not written again.
-    const [again] = (await db.dataSource.query(
+    const [again] = (await runSql(
+      db.dataSource,
       'SELECT created_at AS created, updated_at AS updated FROM cicd_deployments WHERE id = ?',
       [`webhook:${cid}:deploy-0`],
     )) as { created: Date; updated: Date }[];
@@ -113,7 +115,7 @@ describe('devlake-webhook import FILE', () => {
     expect(run.code).toBe(1);
     expect(run.output).toContain('3 records read, 2 written, 1 refused');
     expect(run.output).toMatch(/line 3: title: title is required/);
-    const [row] = (await db.dataSource.query('SELECT COUNT(*) AS n FROM incidents WHERE scope_id = ?', [
+    const [row] = (await runSql(db.dataSource, 'SELECT COUNT(*) AS n FROM incidents WHERE scope_id = ?', [
       `webhook:${cid}`,
     ])) as { n: number }[];
     expect(Number(row.n)).toBe(2);
