@@ -14,10 +14,7 @@ describe('raw event log: every delivery recorded, looked at and replayed', () =>
   beforeAll(async () => {
     server = await startTestServer({ basicAuth: { username: AUTH[0], password: AUTH[1] } });
   });
-  afterAll(async () => {
-    await server.plugin.close();
-    await server.close();
-  });
+  afterAll(async () => server.close());
 
   it('records an accepted delivery with its body and ids, and stamps the rows it wrote with its id', async () => {
     const { id, key } = await createConnection(server, 'ci-accepted', AUTH);
