@@ -17,7 +17,7 @@ import {
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
-import { refreshDeploymentSummaries } from './deployment-summary';
+import { writeDeploymentSummaries } from './deployment-summary';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
 /** What a POST stored, for the answer's `data`: a CI log shows what was written. */
@@ -340,10 +340,13 @@ export class DeploymentService {
     );
     const links = writes.flatMap(linksOf);
     if (links.length > 0) await upsertRows(manager, PullRequestDeploymentLink, links, []);
-    // DORA's per-deployment summary, in the same transaction as the rows it is computed from.
-    await refreshDeploymentSummaries(
+    // DORA's per-deployment summary, in the same transaction as the rows it is computed from:
+    // after this write, each deployment's commit rows are exactly the ones listed.
+    await writeDeploymentSummaries(
       manager,
       writes.map((write) => write.rows.deployment.id as string),
+      writes.flatMap((write) => write.rows.commits),
+      existing,
     );
   }
 
