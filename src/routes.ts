@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { PluginContext } from './context';
+import { createBatchRouter } from './batch/batch.router';
 import { createDeploymentRouter } from './deployments/deployment.router';
 import { createDoraRouter } from './dora/dora.router';
 import { createIssueRouter } from './issues/issue.router';
@@ -28,4 +29,5 @@ export const ingestionRouters: ((context: PluginContext) => Router)[] = [
       resolveConnection: context.resolveConnection,
       bodyLimitBytes: context.options.bodyLimitBytes,
     }),
+  createBatchRouter,
 ];

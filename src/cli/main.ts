@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import type { Command } from './command';
+import { importCommand } from './import';
 import { serveCommand } from './serve';
 
 /** The subcommands; the first is what `devlake-webhook` alone runs. Add new ones here. */
-export const COMMANDS: readonly Command[] = [serveCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, importCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -33,6 +33,7 @@ export const SERVER_SETTINGS: readonly SettingHelp[] = [
     meaning: 'HMAC secret of API keys; set DevLake’s to keep its keys working',
   },
   { name: 'BODY_LIMIT_BYTES', default: '1048576', meaning: 'larger bodies answer 413' },
+  { name: 'BATCH_BODY_LIMIT_BYTES', default: '33554432', meaning: 'the same for the batch route (X/batch)' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
   {
     name: 'SHUTDOWN_TIMEOUT_MS',

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isRetryableConflict } from './database-errors';
-import { addDatabaseTime } from '../http/request-context';
+import { addDatabaseRetry, addDatabaseTime } from '../http/request-context';
 import { dialectOf } from './dialect';
 
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
@@ -17,7 +17,7 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 export async function withTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
-  attempts = 5,
+  attempts = 8,
 ): Promise<T> {
   const started = performance.now();
   try {
@@ -45,11 +45,17 @@ async function runTransaction<T>(
   }
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await dataSource.transaction(isolation, work);
+      // The session's own isolation level: naming one would cost a `SET TRANSACTION` round
+      // trip on every transaction. Writes go by primary key, and a first-seen deployment or
+      // issue deletes nothing, so the gap locks of REPEATABLE READ only meet re-posts; a
+      // deadlock there is rolled back by the server and retried here.
+      return await dataSource.transaction(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
-      // A short, jittered pause lets the competing transaction commit first.
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+      addDatabaseRetry();
+      // A short pause, doubling and jittered, lets the competing transactions commit first.
+      const pauseMs = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 }

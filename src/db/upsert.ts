@@ -93,9 +93,99 @@ function lastOfEachKey(rows: ObjectLiteral[], keys: string[]): ObjectLiteral[] {
   return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
-async function write(manager: EntityManager, plan: UpsertPlan, given: ObjectLiteral[]): Promise<void> {
-  if (given.length === 0) return;
+/**
+ * Upserts one row and tells whether its primary key existed before, without a statement of its
+ * own on MySQL: the server's affected-rows count is 1 for an inserted row and 2 for an updated
+ * one (0 for a row already holding these values, when the client does not ask for found rows).
+ * With found rows (mysql2's default) an existing row set to identical values also counts 1;
+ * that needs the same `updated_at` to the millisecond, hence the same request twice in one
+ * millisecond, and such a row's dependants are identical too. SQLite runs in process, so a
+ * lookup costs no round trip there.
+ */
+export async function upsertRowExisted<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  row: Partial<T>,
+  keep: string[] = ['created_at'],
+): Promise<boolean> {
+  const dataSource = manager.connection;
+  const plan = planFor(dataSource, target as EntityTarget<ObjectLiteral>, keep, 'overwrite');
+  if (isMysql(dataSource)) {
+    const result = (await write(manager, plan, [row])) as { affectedRows?: number } | undefined;
+    return result?.affectedRows !== 1;
+  }
+  if (dialectOf(dataSource).engine === 'sqlite') {
+    // A SQLite transaction that reads before it writes cannot wait for another process's write
+    // lock (SQLITE_BUSY at once, not after the busy timeout): write first, and take the row as
+    // existing, so the caller removes dependants the post no longer lists (a no-op when new).
+    await write(manager, plan, [row]);
+    return true;
+  }
+  const metadata = dataSource.getMetadata(target);
+  const keys = metadata.primaryColumns;
+  const found = (await manager.query(
+    dialectOf(dataSource).sql(
+      `SELECT 1 AS found FROM ${dataSource.driver.escape(metadata.tableName)} WHERE ${keys
+        .map((column) => `${dataSource.driver.escape(column.databaseName)} = ?`)
+        .join(' AND ')}`,
+    ),
+    keys.map((column) => (row as ObjectLiteral)[column.propertyName]),
+  )) as unknown[];
+  await write(manager, plan, [row]);
+  return found.length > 0;
+}
+
+/** The primary keys among `ids` that exist in the table of `target` (single-column keys). */
+export async function existingIds<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  ids: string[],
+): Promise<Set<string>> {
+  const dataSource = manager.connection;
+  // SQLite: no read before the transaction's first write (see upsertRowExisted); every id is
+  // taken as existing, which costs a few DELETEs that find nothing.
+  if (dialectOf(dataSource).engine === 'sqlite') return new Set(ids);
+  const metadata = dataSource.getMetadata(target);
+  const key = dataSource.driver.escape(metadata.primaryColumns[0].databaseName);
+  const table = dataSource.driver.escape(metadata.tableName);
+  const found = new Set<string>();
+  for (let start = 0; start < ids.length; start += 500) {
+    const slice = ids.slice(start, start + 500);
+    const rows = (await manager.query(
+      dialectOf(dataSource).sql(
+        `SELECT ${key} AS id FROM ${table} WHERE ${key} IN (${slice.map(() => '?').join(', ')})`,
+      ),
+      slice,
+    )) as { id: string }[];
+    for (const row of rows) found.add(String(row.id));
+  }
+  return found;
+}
+
+function isMysql(dataSource: DataSource): boolean {
+  return dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
+}
+
+/** Placeholders per statement: under SQLite's 32 766, MySQL's and PostgreSQL's 65 535, with room to spare. */
+const MAX_PLACEHOLDERS = 16_000;
+const MAX_ROWS_PER_STATEMENT = 500;
+
+/** Writes `given` in as few multi-row statements as the placeholder limits allow. */
+async function write(manager: EntityManager, plan: UpsertPlan, given: ObjectLiteral[]): Promise<unknown> {
+  if (given.length === 0) return undefined;
   const rows = plan.distinctKeys ? lastOfEachKey(given, plan.distinctKeys) : given;
+  const perStatement = Math.max(
+    1,
+    Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_PLACEHOLDERS / Math.max(1, plan.columns.length))),
+  );
+  if (rows.length <= perStatement) return writeStatement(manager, plan, rows);
+  for (let start = 0; start < rows.length; start += perStatement) {
+    await writeStatement(manager, plan, rows.slice(start, start + perStatement));
+  }
+  return undefined;
+}
+
+async function writeStatement(manager: EntityManager, plan: UpsertPlan, rows: ObjectLiteral[]): Promise<unknown> {
   const dataSource = manager.connection;
   let sql = plan.sql.get(rows.length);
   if (!sql) {
@@ -110,5 +200,28 @@ async function write(manager: EntityManager, plan: UpsertPlan, given: ObjectLite
       params.push(value === undefined ? null : dataSource.driver.preparePersistentValue(value, column));
     }
   }
-  await manager.query(sql, params);
+  return manager.query(sql, params);
+}
+
+/**
+ * Rows as the database would hold them, by table and column name (a dry run's answer): what
+ * `upsertRows` would write, before the driver's own conversions.
+ */
+export function tableRows<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  target: EntityTarget<T>,
+  rows: Partial<T>[],
+): Record<string, Record<string, unknown>[]> {
+  if (rows.length === 0) return {};
+  const metadata = dataSource.getMetadata(target);
+  return {
+    [metadata.tableName]: rows.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const column of metadata.columns) {
+        const value = (row as ObjectLiteral)[column.propertyName];
+        out[column.databaseName] = value === undefined ? null : value;
+      }
+      return out;
+    }),
+  };
 }

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 
 /**
@@ -36,21 +37,112 @@ const BATCH = 500;
 
 type Runner = DataSource | EntityManager;
 
+/** What the summary needs of one commit row (a `cicd_deployment_commits` row as written). */
+export interface SummarisedCommit {
+  cicdDeploymentId?: string | null;
+  cicdScopeId?: string | null;
+  environment?: string | null;
+  result?: string | null;
+  startedDate?: Date | null;
+  finishedDate?: Date | null;
+  refName?: string | null;
+}
+
+/** One summary row, as `INSERT_SUMMARY` would compute it. */
+export interface SummaryRow {
+  deploymentId: string;
+  scopeId: string;
+  finished: Date;
+  started: Date;
+  refLow: string;
+  refHigh: string;
+}
+
 /**
- * Recomputes the summary rows of the given deployments (`cicd_deployments.id`) from their
- * commit rows. Call it inside the transaction that wrote those rows, so that readers never see
- * a deployment without its summary or the other way round. Two statements per 500 ids.
+ * The summary rows of deployments whose complete commit sets are `commits`, computed the way
+ * `INSERT_SUMMARY` computes them in SQL. The write path knows each deployment's commit set (a
+ * POST replaces it), so it needs no read of the table it just wrote.
  */
-export async function refreshDeploymentSummaries(manager: EntityManager, deploymentIds: string[]): Promise<void> {
-  const ids = [...new Set(deploymentIds)];
-  for (let start = 0; start < ids.length; start += BATCH) {
-    const batch = ids.slice(start, start + BATCH);
-    const marks = batch.map(() => '?').join(', ');
-    await manager.query(`DELETE FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (${marks})`, batch);
+export function summaryRowsOf(commits: SummarisedCommit[]): SummaryRow[] {
+  const byDeployment = new Map<string, SummaryRow>();
+  for (const commit of commits) {
+    const finished = commit.finishedDate;
+    if (commit.environment !== 'PRODUCTION' || commit.result !== 'SUCCESS' || !finished) continue;
+    const id = commit.cicdDeploymentId as string;
+    const started = commit.startedDate ?? finished;
+    const ref = commit.refName ?? '';
+    const row = byDeployment.get(id);
+    if (!row) {
+      byDeployment.set(id, {
+        deploymentId: id,
+        scopeId: commit.cicdScopeId as string,
+        finished,
+        started,
+        refLow: ref,
+        refHigh: ref,
+      });
+      continue;
+    }
+    if (finished > row.finished) row.finished = finished;
+    if (started < row.started) row.started = started;
+    if (ref < row.refLow) row.refLow = ref;
+    if (ref > row.refHigh) row.refHigh = ref;
+  }
+  return [...byDeployment.values()];
+}
+
+/** A datetime literal every engine reads as UTC and SQLite stores as TypeORM does. */
+function utcDatetime(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 23);
+}
+
+/** Rows per INSERT: six parameters each, far below every engine's parameter limit. */
+const ROWS_PER_INSERT = 500;
+
+/**
+ * Writes the summary of deployments whose complete commit sets were just written, in the
+ * transaction that wrote them, so that readers never see a deployment without its summary or the
+ * other way round. `commits` are every commit row of `deploymentIds`; `existed` are the ids that
+ * were stored before (only they can have a summary row that must go).
+ *
+ * Computed here rather than with `INSERT ... SELECT` from the commit rows: on InnoDB that
+ * statement takes shared next-key locks on the commit index, and deleting a summary row that
+ * does not exist takes a gap lock; concurrent deployments then deadlock on each other's gaps.
+ * A plain upsert only takes the lock of its own key.
+ */
+export async function writeDeploymentSummaries(
+  manager: EntityManager,
+  deploymentIds: string[],
+  commits: SummarisedCommit[],
+  existed: Set<string>,
+): Promise<void> {
+  const dialect = dialectOf(manager);
+  const rows = summaryRowsOf(commits);
+  const summarised = new Set(rows.map((row) => row.deploymentId));
+  const gone = [...new Set(deploymentIds)].filter((id) => existed.has(id) && !summarised.has(id));
+  for (let start = 0; start < gone.length; start += BATCH) {
+    const batch = gone.slice(start, start + BATCH);
     await manager.query(
-      `${INSERT_SUMMARY} AND c.cicd_deployment_id IN (${marks}) GROUP BY c.cicd_deployment_id`,
+      dialect.sql(
+        `DELETE FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (${batch.map(() => '?').join(', ')})`,
+      ),
       batch,
     );
+  }
+  const columns = ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'];
+  const { head, tail } = dialect.upsert(DEPLOYMENT_SUMMARY_TABLE, columns, [columns[0]], columns.slice(1));
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const batch = rows.slice(start, start + ROWS_PER_INSERT);
+    const values = batch.flatMap((row) => [
+      row.deploymentId,
+      row.scopeId,
+      utcDatetime(row.finished),
+      utcDatetime(row.started),
+      row.refLow,
+      row.refHigh,
+    ]);
+    const marks = batch.map((_, i) => `(${columns.map((__, j) => dialect.placeholder(i * 6 + j + 1)).join(', ')})`);
+    await manager.query(`${head}${marks.join(', ')}${tail}`, values);
   }
 }
 

@@ -1,8 +1,13 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { NO_RAW_DATA } from '../db/columns';
-import { upsertRows } from '../db/upsert';
+import { existingIds, tableRows, upsertRowExisted, upsertRows } from '../db/upsert';
 import { dialectOf } from '../db/dialect';
-import { DevLakeDoraTables, dateOfColumn, type ChainTouch } from '../dora/devlake-dora-tables';
+import {
+  dateOfColumn,
+  doraTablesRefresherOf,
+  type ChainTouch,
+  type DoraTablesRefresher,
+} from '../dora/devlake-dora-tables';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
@@ -19,7 +24,7 @@ import {
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
-import { refreshDeploymentSummaries } from './deployment-summary';
+import { writeDeploymentSummaries } from './deployment-summary';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
 /** What a POST stored, for the answer's `data`: a CI log shows what was written. */
@@ -45,9 +50,6 @@ export interface DeploymentRows {
 const DEFAULT_ENVIRONMENT = 'PRODUCTION';
 const DEFAULT_RESULT = 'SUCCESS';
 const DONE = 'DONE';
-
-/** Rows per INSERT: far below SQLite's 32 766 and MySQL's 65 535 placeholders at ~31 columns. */
-const ROWS_PER_STATEMENT = 250;
 
 export interface SentCommit {
   /** Where the commit's fields are in the body, for `causes` (`deploymentCommits[1]`, or top level). */
@@ -237,21 +239,64 @@ export function buildDeploymentRows(
   return { id, warnings, deployment, commits: commitRows };
 }
 
+/** One deployment ready to be written: its rows and the pull requests it names. */
+export interface DeploymentWrite {
+  rows: DeploymentRows;
+  pullRequestKeys: number[];
+}
+
+/** A deployment's rows for a dry run's answer, by DevLake table. */
+export function deploymentTables(dataSource: DataSource, write: DeploymentWrite): Record<string, unknown[]> {
+  return {
+    ...tableRows(dataSource, CicdDeployment, [write.rows.deployment]),
+    ...tableRows(dataSource, CicdDeploymentCommit, write.rows.commits),
+    ...tableRows(dataSource, PullRequestDeploymentLink, linksOf(write)),
+  };
+}
+
+function linksOf(write: DeploymentWrite): Partial<PullRequestDeploymentLink>[] {
+  const scopeId = write.rows.deployment.cicdScopeId as string;
+  return [...new Set(write.pullRequestKeys)].map((key) => ({
+    pullRequestId: `${scopeId}:${key}`,
+    cicdDeploymentId: write.rows.deployment.id as string,
+    namedBy: 'deployment' as const,
+  }));
+}
+
+/** Ids per DELETE of stale rows: a deployment's commit ids are listed too, so keep it well under the limits. */
+const IDS_PER_DELETE = 2_000;
+
 /** Writes deployments into DevLake's deployment tables (docs/devlake-compatibility.md §5). */
 export class DeploymentService {
   private readonly prMetrics: ProjectPrMetricsService;
-  private readonly doraTables = new DevLakeDoraTables();
+  private readonly doraTables: DoraTablesRefresher;
 
   constructor(readonly dataSource: DataSource) {
     this.prMetrics = new ProjectPrMetricsService(dataSource);
+    this.doraTables = doraTablesRefresherOf(dataSource);
+  }
+
+  /** Validates nothing more than `record` does, and writes nothing: the answer and the rows of a dry run. */
+  plan(
+    connectionId: number,
+    dto: DeploymentDto,
+    receivedAt = new Date(),
+    raw?: RawDataRef,
+  ): { recorded: RecordedDeployment; write: DeploymentWrite } {
+    const write = {
+      rows: buildDeploymentRows(connectionId, dto, receivedAt, raw),
+      pullRequestKeys: dto.pullRequestKeys ?? [],
+    };
+    return { recorded: recordedOf(write), write };
   }
 
   /**
    * Stores one deployment and replaces its commit set, in one transaction: a re-post updates
    * the rows in place (`created_at` kept, `updated_at` moved) and removes the commits it no
-   * longer lists, and keeps DevLake's DORA tables current. This is the hot path: a handful of
-   * indexed statements for up to 250 commits. `raw` names the delivery that wrote the rows
-   * (DevLake's `_raw_data_table` / `_raw_data_id`).
+   * longer lists. This is the hot path: a deployment seen for the first time is BEGIN, its row,
+   * its commit rows (one statement for up to 500), COMMIT; a re-post adds the removal of
+   * commits and pull request links it no longer lists. `raw` names the delivery that wrote the
+   * rows (DevLake's `_raw_data_table` / `_raw_data_id`).
    */
   async record(
     connectionId: number,
@@ -259,82 +304,149 @@ export class DeploymentService {
     receivedAt = new Date(),
     raw?: RawDataRef,
   ): Promise<RecordedDeployment> {
-    const rows = buildDeploymentRows(connectionId, dto, receivedAt, raw);
-    const deploymentId = rows.deployment.id as string;
-    const scopeId = rows.deployment.cicdScopeId as string;
-    const commitIds = rows.commits.map((row) => row.id as string);
-    await withTransaction(this.dataSource, async (manager) => {
-      // The deployment row first: on SQLite a transaction that reads before it writes cannot
-      // wait for another writer (SQLITE_BUSY at once), so the first statement is a write.
-      await upsertRows(manager, CicdDeployment, [rows.deployment]);
-      // What the deployment had before: the commits the new payload drops, and the chains and
-      // incident links the old finish times took part in. Plain SQL: this runs on every POST,
-      // and the query builder's parsing cost more CPU than the statement itself.
+    const { recorded, write } = this.plan(connectionId, dto, receivedAt, raw);
+    const touched = await withTransaction(this.dataSource, async (manager) => {
+      const existed = await upsertRowExisted(manager, CicdDeployment, write.rows.deployment);
+      return this.writeDependants(manager, [write], existed ? new Set([recorded.deploymentId]) : new Set());
+    });
+    await this.afterWrite(connectionId, [write], touched);
+    return recorded;
+  }
+
+  /**
+   * Stores many deployments of one connection in one transaction with multi-row statements
+   * (the batch route and the import command). The same rows as `record` for each; a deployment
+   * listed twice must not be in the same call (the caller splits there).
+   */
+  async recordMany(connectionId: number, writes: DeploymentWrite[]): Promise<RecordedDeployment[]> {
+    if (writes.length === 0) return [];
+    const touched = await withTransaction(this.dataSource, async (manager) => {
+      const ids = writes.map((write) => write.rows.deployment.id as string);
+      const existing = await existingIds(manager, CicdDeployment, ids);
+      await upsertRows(
+        manager,
+        CicdDeployment,
+        writes.map((write) => write.rows.deployment),
+      );
+      return this.writeDependants(manager, writes, existing);
+    });
+    await this.afterWrite(connectionId, writes, touched);
+    return writes.map(recordedOf);
+  }
+
+  /**
+   * Commits and pull request links; for deployments that existed, the ones no longer listed go.
+   * Answers the commit rows put and removed, whose chains DevLake's DORA tables rewalk.
+   */
+  private async writeDependants(
+    manager: EntityManager,
+    writes: DeploymentWrite[],
+    existing: Set<string>,
+  ): Promise<ChainTouch[]> {
+    const touched: ChainTouch[] = writes.flatMap((write) =>
+      write.rows.commits.map((row) => ({
+        repoUrl: row.repoUrl ?? '',
+        environment: row.environment ?? null,
+        finishedDate: row.finishedDate ?? null,
+      })),
+    );
+    const updated = writes.filter((write) => existing.has(write.rows.deployment.id as string));
+    for (const group of groupsOf(updated, (write) => 1 + write.rows.commits.length, IDS_PER_DELETE)) {
+      const deploymentIds = group.map((write) => write.rows.deployment.id as string);
+      const commitIds = group.flatMap((write) => write.rows.commits.map((row) => row.id as string));
+      // What a re-post replaces: the chains its old finish times took part in change too.
       const before = (await manager.query(
         dialectOf(manager).sql(
-          'SELECT id, repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id = ?',
+          `SELECT repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)})`,
         ),
-        [deploymentId],
-      )) as { id: string; repo_url: string | null; environment: string | null; finished_date: unknown }[];
-      const kept = new Set(commitIds);
-      const dropped = before.filter((row) => !kept.has(row.id)).map((row) => row.id);
-      for (let start = 0; start < dropped.length; start += ROWS_PER_STATEMENT) {
-        const batch = dropped.slice(start, start + ROWS_PER_STATEMENT);
-        await manager.query(
-          dialectOf(manager).sql(
-            `DELETE FROM cicd_deployment_commits WHERE id IN (${batch.map(() => '?').join(', ')})`,
-          ),
-          batch,
-        );
-      }
-      for (let start = 0; start < rows.commits.length; start += ROWS_PER_STATEMENT) {
-        await upsertRows(manager, CicdDeploymentCommit, rows.commits.slice(start, start + ROWS_PER_STATEMENT));
-      }
-      // DORA's per-deployment summary, in the same transaction as the rows it is computed from.
-      await refreshDeploymentSummaries(manager, [deploymentId]);
-      // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
-      await manager.query(
-        dialectOf(manager).sql(
-          `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id = ? AND named_by = 'deployment'`,
-        ),
-        [deploymentId],
-      );
-      const keys = [...new Set(dto.pullRequestKeys ?? [])];
-      if (keys.length > 0) {
-        await upsertRows(
-          manager,
-          PullRequestDeploymentLink,
-          keys.map((key) => ({
-            pullRequestId: `${scopeIdOf(connectionId)}:${key}`,
-            cicdDeploymentId: deploymentId,
-            namedBy: 'deployment' as const,
-          })),
-          [],
-        );
-      }
-
-      // DevLake's DORA tables follow at once (see DevLakeDoraTables).
-      const touched: ChainTouch[] = [
-        ...before.map((row) => ({
+        deploymentIds,
+      )) as { repo_url: string | null; environment: string | null; finished_date: unknown }[];
+      for (const row of before) {
+        touched.push({
           repoUrl: row.repo_url ?? '',
           environment: row.environment,
           finishedDate: dateOfColumn(row.finished_date),
-        })),
-        ...rows.commits.map((row) => ({
-          repoUrl: row.repoUrl ?? '',
-          environment: row.environment ?? null,
-          finishedDate: row.finishedDate ?? null,
-        })),
-      ];
-      await this.doraTables.refreshChains(manager, scopeId, touched);
-      const times = touched.map((t) => t.finishedDate).filter((t): t is Date => t !== null);
-      const earliest = times.reduce<Date | null>((min, t) => (min === null || t < min ? t : min), null);
-      await this.doraTables.refreshLinksAfterDeployment(manager, scopeId, earliest);
-    });
-    // DevLake's project_pr_metrics, when the connection is in a project: from the deployment's start.
-    const starts = rows.commits.map((row) => (row.startedDate ?? row.finishedDate) as Date);
-    const since = new Date(Math.min(...starts.map((d) => d.getTime())));
-    await this.prMetrics.afterDeployment(scopeIdOf(connectionId), deploymentId, since);
-    return { deploymentId, id: rows.id, commitIds, ...(rows.warnings.length > 0 ? { warnings: rows.warnings } : {}) };
+        });
+      }
+      // A commit row's id starts with its deployment's, so one NOT IN over the group's commits
+      // is each deployment's own list.
+      await manager.query(
+        dialectOf(manager).sql(
+          `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)}) AND id NOT IN (${placeholders(commitIds)})`,
+        ),
+        [...deploymentIds, ...commitIds],
+      );
+      // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
+      await manager.query(
+        dialectOf(manager).sql(
+          `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id IN (${placeholders(deploymentIds)}) AND named_by = 'deployment'`,
+        ),
+        deploymentIds,
+      );
+    }
+    await upsertRows(
+      manager,
+      CicdDeploymentCommit,
+      writes.flatMap((write) => write.rows.commits),
+    );
+    const links = writes.flatMap(linksOf);
+    if (links.length > 0) await upsertRows(manager, PullRequestDeploymentLink, links, []);
+    // DORA's per-deployment summary, in the same transaction as the rows it is computed from:
+    // after this write, each deployment's commit rows are exactly the ones listed.
+    await writeDeploymentSummaries(
+      manager,
+      writes.map((write) => write.rows.deployment.id as string),
+      writes.flatMap((write) => write.rows.commits),
+      existing,
+    );
+    return touched;
   }
+
+  /**
+   * Once committed: DevLake's DORA tables (the chains and incident links the write touched), and
+   * its project_pr_metrics when the connection is in a project, from the earliest start.
+   */
+  private async afterWrite(connectionId: number, writes: DeploymentWrite[], touched: ChainTouch[]): Promise<void> {
+    await this.doraTables.afterDeployments(scopeIdOf(connectionId), touched);
+    const starts = writes.flatMap((write) =>
+      write.rows.commits.map((row) => ((row.startedDate ?? row.finishedDate) as Date).getTime()),
+    );
+    await this.prMetrics.afterDeployment(
+      scopeIdOf(connectionId),
+      writes.map((write) => write.rows.deployment.id as string),
+      new Date(Math.min(...starts)),
+    );
+  }
+}
+
+function recordedOf(write: DeploymentWrite): RecordedDeployment {
+  return {
+    deploymentId: write.rows.deployment.id as string,
+    id: write.rows.id,
+    commitIds: write.rows.commits.map((row) => row.id as string),
+    ...(write.rows.warnings.length > 0 ? { warnings: write.rows.warnings } : {}),
+  };
+}
+
+function placeholders(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/** Splits items into consecutive groups whose summed weight stays under `limit` (a heavier item is alone). */
+function groupsOf<T>(items: T[], weight: (item: T) => number, limit: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const w = weight(item);
+    if (current.length > 0 && total + w > limit) {
+      groups.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += w;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }

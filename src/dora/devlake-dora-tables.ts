@@ -1,5 +1,7 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
+import { escapeQuery } from '../db/escape-query';
+import { withTransaction } from '../db/transaction';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
@@ -10,9 +12,9 @@ import { dialectOf } from '../db/dialect';
  * - `project_incident_deployment_relationships`: each incident of a project is linked to the
  *   deployment that caused it.
  *
- * Here they are kept current as data arrives, inside the transaction that writes the data, and
- * when a connection joins or leaves a project; so the dashboard needs no DevLake running. Each
- * refresh touches only what a write can change, so the hot path stays a few indexed statements.
+ * Here they are kept current as data arrives (`DoraTablesRefresher`, right after the write
+ * commits) and when a connection joins or leaves a project; so the dashboard needs no DevLake
+ * running. Each refresh touches only what a write can change: a few indexed statements.
  */
 
 type Row = Record<string, unknown>;
@@ -23,6 +25,9 @@ const PRODUCTION = 'PRODUCTION';
 
 /** IN lists and multi-row statements stay far below SQLite's and MySQL's parameter limits. */
 const BATCH = 500;
+
+/** Links per INSERT: nine parameters each. */
+const LINK_BATCH = 200;
 
 /** Rows per chain UPDATE: three parameters each. */
 const CHAIN_BATCH = 250;
@@ -44,12 +49,12 @@ export function dateOfColumn(value: unknown): Date | null {
 }
 
 async function select(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-  const [text, values] = manager.connection.driver.escapeQueryWithParameters(sql, parameters);
+  const [text, values] = escapeQuery(manager.connection, sql, parameters);
   return (await manager.query(text, values)) as Row[];
 }
 
 async function execute(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<void> {
-  const [text, values] = manager.connection.driver.escapeQueryWithParameters(sql, parameters);
+  const [text, values] = escapeQuery(manager.connection, sql, parameters);
   await manager.query(text, values);
 }
 
@@ -234,27 +239,62 @@ export class DevLakeDoraTables {
         ids.map((row) => String(row.id)),
       );
     }
-    await execute(
+    // Read first, then insert: an INSERT ... SELECT would hold shared locks on the deployment
+    // rows it reads (InnoDB), so concurrent deployments would queue and deadlock behind it.
+    const links = await select(
       manager,
-      `INSERT INTO project_incident_deployment_relationships
-              (id, project_name, deployment_id, created_at, updated_at,
-               _raw_data_params, _raw_data_table, _raw_data_id, _raw_data_remark)
-       SELECT x.id, :projectName, x.deployment_id, :now, :now, :rawParams, 'incidents', x.raw_id, ''
-         FROM (SELECT i.id AS id, COALESCE(i._raw_data_id, 0) AS raw_id,
-                      COALESCE(
-                        (SELECT l.cicd_deployment_id FROM _tool_webhook_incident_deployments l WHERE l.issue_id = i.id),
-                        (SELECT c.cicd_deployment_id
-                           FROM cicd_deployment_commits c
-                           JOIN project_mapping cm ON cm.row_id = c.cicd_scope_id
-                                AND cm.${q('table')} = 'cicd_scopes' AND cm.project_name = :projectName
-                          WHERE c.result = :result AND c.environment = :environment
-                            AND c.finished_date < i.created_date
-                          ORDER BY c.finished_date DESC, c.cicd_deployment_id DESC
-                          LIMIT 1)) AS deployment_id
-              ${incidentsOfProject}) x
-        WHERE x.deployment_id IS NOT NULL`,
+      `SELECT i.id AS id, COALESCE(i._raw_data_id, 0) AS raw_id,
+              COALESCE(
+                (SELECT l.cicd_deployment_id FROM _tool_webhook_incident_deployments l WHERE l.issue_id = i.id),
+                (SELECT c.cicd_deployment_id
+                   FROM cicd_deployment_commits c
+                   JOIN project_mapping cm ON cm.row_id = c.cicd_scope_id
+                        AND cm.${q('table')} = 'cicd_scopes' AND cm.project_name = :projectName
+                  WHERE c.result = :result AND c.environment = :environment
+                    AND c.finished_date < i.created_date
+                  ORDER BY c.finished_date DESC, c.cicd_deployment_id DESC
+                  LIMIT 1)) AS deployment_id
+         ${incidentsOfProject}`,
       parameters,
     );
+    const rows = links.filter((row) => row.deployment_id !== null && row.deployment_id !== undefined);
+    const dialect = dialectOf(manager);
+    const columns = [
+      'id',
+      'project_name',
+      'deployment_id',
+      'created_at',
+      'updated_at',
+      '_raw_data_params',
+      '_raw_data_table',
+      '_raw_data_id',
+      '_raw_data_remark',
+    ];
+    const { head, tail } = dialect.upsert(
+      'project_incident_deployment_relationships',
+      columns,
+      ['id', 'project_name'],
+      columns.slice(2),
+    );
+    const now = new Date().toISOString().replace('T', ' ').slice(0, 23);
+    for (let start = 0; start < rows.length; start += LINK_BATCH) {
+      const batch = rows.slice(start, start + LINK_BATCH);
+      const values = batch.flatMap((row) => [
+        String(row.id),
+        projectName,
+        String(row.deployment_id),
+        now,
+        now,
+        parameters.rawParams,
+        'incidents',
+        Number(row.raw_id),
+        '',
+      ]);
+      const marks = batch.map(
+        (_, i) => `(${columns.map((__, j) => dialect.placeholder(i * columns.length + j + 1)).join(', ')})`,
+      );
+      await manager.query(`${head}${marks.join(', ')}${tail}`, values);
+    }
   }
 
   private async deleteLinks(manager: EntityManager, projectName: string, ids: string[]): Promise<void> {
@@ -264,6 +304,107 @@ export class DevLakeDoraTables {
         'DELETE FROM project_incident_deployment_relationships WHERE project_name = :projectName AND id IN (:...ids)',
         { projectName, ids: batch },
       );
+    }
+  }
+}
+
+/** What is waiting to be refreshed: chains by scope, repo and environment; links by scope and incident. */
+interface PendingRefresh {
+  chains: Map<string, ChainTouch[]>;
+  /** Scopes whose deployments changed, with the earliest finish put or removed (null: all). */
+  deploymentScopes: Map<string, Date | null>;
+  /** Incidents written, with their board. */
+  incidents: Map<string, string>;
+}
+
+function nothingPending(): PendingRefresh {
+  return { chains: new Map(), deploymentScopes: new Map(), incidents: new Map() };
+}
+
+/** The earlier of two starting points, where null means from the beginning. */
+function earlier(a: Date | null, b: Date | null): Date | null {
+  return a === null || b === null ? null : a < b ? a : b;
+}
+
+const refreshers = new WeakMap<DataSource, DoraTablesRefresher>();
+
+/** The refresher of a DataSource: one per database, shared by every service that writes to it. */
+export function doraTablesRefresherOf(dataSource: DataSource): DoraTablesRefresher {
+  let refresher = refreshers.get(dataSource);
+  if (!refresher) {
+    refresher = new DoraTablesRefresher(dataSource);
+    refreshers.set(dataSource, refresher);
+  }
+  return refresher;
+}
+
+/**
+ * Brings DevLake's DORA tables up to date after writes have committed, one refresh at a time.
+ *
+ * A deployment's chain pointer depends on the other deployments of its repo; refreshed inside
+ * each deployment's own transaction, two concurrent deployments of one repo would each miss the
+ * other (neither sees the other's uncommitted row) and leave a wrong pointer behind. Run here,
+ * after the commit, each refresh reads every committed row; refreshes are serialised, and the
+ * work that arrives while one runs is merged into the next (a burst of deployments of one repo
+ * costs one rewalk, not one each). The request that caused a refresh waits for it, so its answer
+ * means the dashboard's tables are current; a refresh that fails fails that request (5xx), and
+ * the sender's retry, which rewrites the same rows, refreshes again.
+ */
+export class DoraTablesRefresher {
+  private readonly tables = new DevLakeDoraTables();
+  private pending = nothingPending();
+  /** The refresh that will take the pending work, once the running one is done. */
+  private next: Promise<void> | undefined;
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** After deployments of a scope were written: `touched` are the rows put and removed. */
+  afterDeployments(scopeId: string, touched: ChainTouch[]): Promise<void> {
+    return this.schedule((pending) => {
+      pending.chains.set(scopeId, [...(pending.chains.get(scopeId) ?? []), ...touched]);
+      // The earliest finish put or removed; none known: every incident of the scope's projects.
+      const times = touched.map((touch) => touch.finishedDate).filter((time): time is Date => time !== null);
+      const earliest = times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
+      pending.deploymentScopes.set(
+        scopeId,
+        pending.deploymentScopes.has(scopeId)
+          ? earlier(pending.deploymentScopes.get(scopeId) ?? null, earliest)
+          : earliest,
+      );
+    });
+  }
+
+  /** After issues were written: their incident links in the projects of their board. */
+  afterIssues(issues: { issueId: string; boardId: string }[]): Promise<void> {
+    if (issues.length === 0) return Promise.resolve();
+    return this.schedule((pending) => {
+      for (const { issueId, boardId } of issues) pending.incidents.set(issueId, boardId);
+    });
+  }
+
+  private schedule(add: (pending: PendingRefresh) => void): Promise<void> {
+    add(this.pending);
+    if (!this.next) {
+      const run = this.last.then(async () => {
+        const work = this.pending;
+        this.pending = nothingPending();
+        this.next = undefined;
+        await withTransaction(this.dataSource, (manager) => this.apply(manager, work));
+      });
+      this.next = run;
+      this.last = run.catch(() => undefined);
+    }
+    return this.next;
+  }
+
+  private async apply(manager: EntityManager, work: PendingRefresh): Promise<void> {
+    for (const [scopeId, touches] of work.chains) await this.tables.refreshChains(manager, scopeId, touches);
+    for (const [scopeId, since] of work.deploymentScopes) {
+      await this.tables.refreshLinksAfterDeployment(manager, scopeId, since);
+    }
+    for (const [incidentId, boardId] of work.incidents) {
+      await this.tables.refreshLinksOfIncident(manager, incidentId, boardId);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
 import { escapeQuery } from '../db/escape-query';
@@ -13,6 +14,19 @@ type Row = Record<string, unknown>;
 const MINUTE_MS = 60_000;
 const BATCH = 500;
 const ROWS_PER_STATEMENT = 200;
+
+/** How long a connection's project is remembered; as long as a connection is (CONNECTION_CACHE_MS). */
+const PROJECT_CACHE_MS = 2_000;
+const projectCaches = new WeakMap<DataSource, LRUCache<string, { projectName: string | null }>>();
+
+function projectCacheOf(dataSource: DataSource): LRUCache<string, { projectName: string | null }> {
+  let cache = projectCaches.get(dataSource);
+  if (!cache) {
+    cache = new LRUCache({ max: 1000, ttl: PROJECT_CACHE_MS });
+    projectCaches.set(dataSource, cache);
+  }
+  return cache;
+}
 
 /** DevLake's span: whole minutes rounded up, null when a side is missing or it is negative. */
 function span(start: Date | null, end: Date | null): number | null {
@@ -36,9 +50,19 @@ function likePrefix(prefix: string): string {
 export class ProjectPrMetricsService {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * The project a connection's repo is linked to. Asked on every deployment and pull request, so
+   * the answer is kept for a moment (PROJECT_CACHE_MS); linking or unlinking rebuilds the
+   * projects concerned and forgets it at once in this process.
+   */
   private async projectOfScope(db: Runner, scopeId: string): Promise<string | null> {
+    const cache = projectCacheOf(this.dataSource);
+    const hit = cache.get(scopeId);
+    if (hit !== undefined) return hit.projectName;
     const row = await db.getRepository(ProjectMapping).findOneBy({ table: 'repos', rowId: scopeId });
-    return row?.projectName ?? null;
+    const projectName = row?.projectName ?? null;
+    cache.set(scopeId, { projectName });
+    return projectName;
   }
 
   private async scopeOf(db: Runner, projectName: string): Promise<LeadTimeScope> {
@@ -52,18 +76,23 @@ export class ProjectPrMetricsService {
     return (await db.query(text, values)) as Row[];
   }
 
-  /** A pull request arrived: its row, when its repository is in a project. */
-  async afterPullRequest(scopeId: string, pullRequestId: string): Promise<void> {
+  /** Pull requests arrived: their rows, when their repository is in a project. */
+  async afterPullRequests(scopeId: string, pullRequestIds: string[]): Promise<void> {
     const projectName = await this.projectOfScope(this.dataSource, scopeId);
     if (!projectName) return;
     const scope = await this.scopeOf(this.dataSource, projectName);
-    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, [pullRequestId]);
+    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, pullRequestIds);
+    const merged = new Set(changes.map((change) => change.id));
+    const unmerged = pullRequestIds.filter((id) => !merged.has(id));
     await withTransaction(this.dataSource, async (manager) => {
       // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
-      if (changes.length === 0) {
+      for (let start = 0; start < unmerged.length; start += BATCH) {
+        const slice = unmerged.slice(start, start + BATCH);
         await manager.query(
-          dialectOf(manager).sql('DELETE FROM project_pr_metrics WHERE id = ? AND project_name = ?'),
-          [pullRequestId, projectName],
+          dialectOf(manager).sql(
+            `DELETE FROM project_pr_metrics WHERE project_name = ? AND id IN (${slice.map(() => '?').join(', ')})`,
+          ),
+          [projectName, ...slice],
         );
       }
       await this.write(manager, projectName, changes);
@@ -71,32 +100,36 @@ export class ProjectPrMetricsService {
   }
 
   /**
-   * A deployment arrived (or changed): every pull request it may now ship or no longer ship. A
+   * Deployments arrived (or changed): every pull request they may now ship or no longer ship. A
    * deployment starting at `since` can only take pull requests deployed at or after `since` or not
    * yet deployed, so those are recomputed (the window form of the rules, from `since` on), and
-   * with them every row that pointed at this deployment.
+   * with them every row that pointed at one of these deployments.
    */
-  async afterDeployment(scopeId: string, deploymentId: string, since: Date): Promise<void> {
+  async afterDeployment(scopeId: string, deploymentIds: string[], since: Date): Promise<void> {
     const projectName = await this.projectOfScope(this.dataSource, scopeId);
     if (!projectName) return;
     const scope = await this.scopeOf(this.dataSource, projectName);
     const queries = new LeadTimeQueries(this.dataSource);
     const changes = await queries.since(scope, since, null);
     const seen = new Set(changes.map((c) => c.id));
-    const stale = await this.query(
-      this.dataSource,
-      `SELECT m.id AS id FROM project_pr_metrics m
-        WHERE m.project_name = :projectName
-          AND (m.pr_deployed_date >= :since OR m.deployment_commit_id LIKE :prefix ESCAPE '!')`,
-      { projectName, since, prefix: likePrefix(`${deploymentId}:`) },
-    );
-    const others = stale.map((row) => String(row.id)).filter((id) => !seen.has(id));
-    if (others.length > 0) changes.push(...(await queries.ofPullRequests(scope, others)));
+    const others = new Set<string>();
+    for (const deploymentId of deploymentIds) {
+      const stale = await this.query(
+        this.dataSource,
+        `SELECT m.id AS id FROM project_pr_metrics m
+          WHERE m.project_name = :projectName
+            AND (m.pr_deployed_date >= :since OR m.deployment_commit_id LIKE :prefix ESCAPE '!')`,
+        { projectName, since, prefix: likePrefix(`${deploymentId}:`) },
+      );
+      for (const row of stale) if (!seen.has(String(row.id))) others.add(String(row.id));
+    }
+    if (others.size > 0) changes.push(...(await queries.ofPullRequests(scope, [...others])));
     await withTransaction(this.dataSource, (manager) => this.write(manager, projectName, changes));
   }
 
   /** Rebuilds a project's rows from scratch, as DevLake does after a pipeline run. */
   async rebuild(projectName: string, db: Runner = this.dataSource): Promise<void> {
+    projectCacheOf(this.dataSource).clear();
     const run = async (manager: EntityManager) => {
       const scope = await this.scopeOf(manager, projectName);
       const ids: string[] = [];

@@ -84,11 +84,26 @@ function deliveryIdOf(req: Request): string | null {
  * Logging never refuses a delivery: when the log cannot take an id, the delivery goes on
  * unlogged (and the problem is logged).
  */
-export function eventRecorder(eventLog: EventLogService, limitBytes: number): RequestHandler {
+export function eventRecorder(
+  eventLog: EventLogService,
+  limitBytes: number | ((req: Request) => number),
+): RequestHandler {
   if (!eventLog.enabled) return (_req, _res, next) => next();
-  const readRaw = express.raw({ type: () => true, limit: limitBytes });
+  const readers = new Map<number, RequestHandler>();
+  const readerFor = (req: Request): RequestHandler => {
+    const limit = typeof limitBytes === 'number' ? limitBytes : limitBytes(req);
+    let reader = readers.get(limit);
+    if (!reader) {
+      reader = express.raw({ type: () => true, limit });
+      readers.set(limit, reader);
+    }
+    return reader;
+  };
   return async (req, res, next) => {
     if (req.method !== 'POST') return next();
+    // A dry run writes nothing, and is no delivery to keep or replay (a replay would write it).
+    const dryRun = (req.query as Record<string, unknown>).dryRun;
+    if (dryRun === 'true' || dryRun === '1') return next();
     const connection = addressedConnection(req);
     if (!connection) return next();
     const context = requestContextOf(req, res);
@@ -146,7 +161,7 @@ export function eventRecorder(eventLog: EventLogService, limitBytes: number): Re
     res.once('finish', write);
     res.once('close', write);
 
-    readRaw(req, res, (error?: unknown) => {
+    readerFor(req)(req, res, (error?: unknown) => {
       if (!error && Buffer.isBuffer(req.body)) res.locals.webhookRawBody = req.body;
       next(error);
     });

@@ -16,6 +16,8 @@ export interface RequestContext {
   answer: unknown;
   /** Milliseconds spent in database transactions for this request. */
   dbMs: number;
+  /** Transactions rolled back by the database (deadlock, serialization failure) and run again. */
+  dbRetries: number;
 }
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -48,6 +50,7 @@ export function requestContextOf(req: Request, res: Response): RequestContext {
     route: undefined,
     answer: undefined,
     dbMs: 0,
+    dbRetries: 0,
   };
   res.locals[CONTEXT] = context;
   if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, context.id);
@@ -99,4 +102,10 @@ export function addDatabaseTime(ms: number): void {
 export function errorAnswerOf(context: RequestContext | undefined): Envelope | undefined {
   const answer = context?.answer as Envelope | undefined;
   return answer && typeof answer === 'object' && answer.success === false ? answer : undefined;
+}
+
+/** Counts a transaction the database rolled back and `withTransaction` ran again. */
+export function addDatabaseRetry(): void {
+  const context = storage.getStore();
+  if (context) context.dbRetries += 1;
 }

@@ -25,7 +25,8 @@ export function requestLog(logger: Logger, metrics: WebhookMetrics | undefined):
       const route = routeTemplateOf(context);
       const durationMs = Math.round((performance.now() - context.startedAt) * 10) / 10;
       const dbMs = Math.round(context.dbMs * 10) / 10;
-      metrics?.observe({ method: req.method, route, status, dbMs, answer: context.answer });
+      const dbRetries = context.dbRetries;
+      metrics?.observe({ method: req.method, route, status, dbMs, dbRetries, answer: context.answer });
       const line: Record<string, unknown> = {
         requestId: context.id,
         method: req.method,
@@ -33,6 +34,7 @@ export function requestLog(logger: Logger, metrics: WebhookMetrics | undefined):
         status,
         durationMs,
         dbMs,
+        ...(dbRetries > 0 ? { dbRetries } : {}),
         connectionId: connectionIdOf(res),
       };
       if (status >= 400) {

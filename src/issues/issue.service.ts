@@ -1,14 +1,15 @@
+import { LRUCache } from 'lru-cache';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
 import { dialectOf } from '../db/dialect';
 import { NO_RAW_DATA } from '../db/columns';
 import { withTransaction } from '../db/transaction';
+import { existingIds, insertMissingRows, tableRows, upsertRowExisted, upsertRows } from '../db/upsert';
 import type { RawDataRef } from '../events/event-log.service';
-import { insertMissingRows, upsertRows } from '../db/upsert';
 import { InputError, NotFoundError, type FieldCause } from '../http/errors';
 import { summarizeCauses } from '../http/validate-body';
 import { scopeIdOf } from '../projects/project.service';
-import { DevLakeDoraTables } from '../dora/devlake-dora-tables';
+import { doraTablesRefresherOf, type DoraTablesRefresher } from '../dora/devlake-dora-tables';
 import type { IssueDto } from './issue.dto';
 import {
   Board,
@@ -70,23 +71,48 @@ function isIncidentType(type: string): boolean {
   return type.trim().toUpperCase() === 'INCIDENT';
 }
 
+/** The rows one issue POST writes, built without touching the database. */
+export interface IssueWrite {
+  ids: IssueIds;
+  board: Partial<Board>;
+  issue: Partial<Issue>;
+  boardIssue: Partial<BoardIssue>;
+  issueAssignee: Partial<IssueAssignee> | null;
+  incident: Partial<Incident> | null;
+  incidentAssignee: Partial<IncidentAssignee> | null;
+  /** The deployment the issue names, or null: a re-post without one removes the link. */
+  deploymentLink: Partial<IncidentDeploymentLink> | null;
+}
+
+/** Boards known to exist, per DataSource: the board row is only ever inserted when missing. */
+const BOARD_MEMO_MS = 60_000;
+const knownBoards = new WeakMap<DataSource, LRUCache<string, true>>();
+
+function knownBoardsOf(dataSource: DataSource): LRUCache<string, true> {
+  let memo = knownBoards.get(dataSource);
+  if (!memo) {
+    memo = new LRUCache({ max: 10_000, ttl: BOARD_MEMO_MS });
+    knownBoards.set(dataSource, memo);
+  }
+  return memo;
+}
+
 /**
  * Writes issues and incidents into DevLake's tables (docs/devlake-compatibility.md §6, §9). Everything one request
  * writes happens in one transaction.
  */
 export class IssueService {
-  private readonly doraTables = new DevLakeDoraTables();
+  private readonly doraTables: DoraTablesRefresher;
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(readonly dataSource: DataSource) {
+    this.doraTables = doraTablesRefresherOf(dataSource);
+  }
 
-  /** Creates or replaces an issue, with its board, assignees, incident and deployment link. */
-  /** `raw` names the delivery that wrote the rows (DevLake's `_raw_data_table` / `_raw_data_id`). */
-  async save(
-    connection: WebhookConnection,
-    sent: IssueDto,
-    now: Date = new Date(),
-    raw?: RawDataRef,
-  ): Promise<IssueIds> {
+  /**
+   * The rows of an issue POST, checked as `save` checks them, written nowhere (dry runs and
+   * batches build with it).
+   */
+  plan(connection: WebhookConnection, sent: IssueDto, now: Date = new Date(), raw?: RawDataRef): IssueWrite {
     const cid = connection.id;
     const input = sent;
     const warnings = this.checkInput(cid, input);
@@ -137,54 +163,172 @@ export class IssueService {
       fixVersions: '',
     };
     const incident = isIncidentType(type);
+    const assignee = issue.assigneeId
+      ? { assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps }
+      : null;
+    return {
+      ids: { issueId: id, incidentId: incident ? id : null, ...(warnings.length > 0 ? { warnings } : {}) },
+      // The board is named after the connection (docs/devlake-compatibility.md §9).
+      board: { id: boardId, name: connection.name, description: '', url: '', type: '', ...stamps },
+      issue,
+      boardIssue: { boardId, issueId: id, ...stamps },
+      issueAssignee: assignee ? { issueId: id, ...assignee } : null,
+      incident: incident ? this.incidentOf(issue, boardId) : null,
+      incidentAssignee: incident && assignee ? { incidentId: id, ...assignee } : null,
+      deploymentLink:
+        input.deploymentId === undefined
+          ? null
+          : { issueId: id, deploymentKey: input.deploymentId, cicdDeploymentId: prefixedIdOf(cid, input.deploymentId) },
+    };
+  }
 
-    await withTransaction(this.dataSource, async (manager) => {
-      const dialect = dialectOf(manager);
-      // The board is named after the connection (docs/devlake-compatibility.md §9). It only has to exist here: an
-      // insert that leaves an existing board alone takes a shared lock, so the issue POSTs of
-      // one connection do not queue behind each other on it; a rename of the
-      // connection renames the board (ConnectionService.rename).
-      await insertMissingRows(manager, Board, [
-        { id: boardId, name: connection.name, description: '', url: '', type: '', ...stamps },
-      ]);
-      await upsertRows(manager, Issue, [issue]);
-      await upsertRows(manager, BoardIssue, [{ boardId, issueId: id, ...stamps }]);
+  /** A planned issue's rows for a dry run's answer, by DevLake table. */
+  tables(write: IssueWrite): Record<string, unknown[]> {
+    const ds = this.dataSource;
+    const present = <T>(row: T | null): T[] => (row ? [row] : []);
+    return {
+      ...tableRows(ds, Board, [write.board]),
+      ...tableRows(ds, Issue, [write.issue]),
+      ...tableRows(ds, BoardIssue, [write.boardIssue]),
+      ...tableRows(ds, IssueAssignee, present(write.issueAssignee)),
+      ...tableRows(ds, Incident, present(write.incident)),
+      ...tableRows(ds, IncidentAssignee, present(write.incidentAssignee)),
+      ...tableRows(ds, IncidentDeploymentLink, present(write.deploymentLink)),
+    };
+  }
 
-      await manager.query(dialect.sql('DELETE FROM issue_assignees WHERE issue_id = ?'), [id]);
-      if (issue.assigneeId) {
-        await upsertRows(manager, IssueAssignee, [
-          { issueId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
-        ]);
-      }
+  /**
+   * Creates or replaces an issue, with its board, assignees, incident and deployment link. The
+   * hot path: an issue seen for the first time is BEGIN, the issue, its board_issues row (and
+   * the rows its fields call for), COMMIT; a re-post also removes what it no longer lists.
+   */
+  async save(
+    connection: WebhookConnection,
+    sent: IssueDto,
+    now: Date = new Date(),
+    raw?: RawDataRef,
+  ): Promise<IssueIds> {
+    const write = this.plan(connection, sent, now, raw);
+    let existing = new Set<string>();
+    const boards = await withTransaction(this.dataSource, async (manager) => {
+      const inserted = await this.ensureBoards(manager, [write]);
+      const existed = await upsertRowExisted(manager, Issue, write.issue);
+      existing = existed ? new Set([write.ids.issueId]) : new Set();
+      await this.writeDependants(manager, [write], existing, false);
+      return inserted;
+    });
+    this.rememberBoards(boards);
+    await this.afterWrite([write], existing);
+    return write.ids;
+  }
 
+  /**
+   * Stores many issues of one connection in one transaction with multi-row statements (the batch
+   * route and the import command): the same rows as `save` for each. An issue listed twice must
+   * not be in the same call (the caller splits there).
+   */
+  async saveMany(writes: IssueWrite[]): Promise<IssueIds[]> {
+    if (writes.length === 0) return [];
+    let existing = new Set<string>();
+    const boards = await withTransaction(this.dataSource, async (manager) => {
+      const inserted = await this.ensureBoards(manager, writes);
+      existing = await existingIds(
+        manager,
+        Issue,
+        writes.map((write) => write.ids.issueId),
+      );
+      await this.writeDependants(manager, writes, existing, true);
+      return inserted;
+    });
+    this.rememberBoards(boards);
+    await this.afterWrite(writes, existing);
+    return writes.map((write) => write.ids);
+  }
+
+  /**
+   * Once committed: DevLake's incident → deployment links, for the projects of each issue's
+   * board. Only incidents have one, and an issue that existed may have stopped being one.
+   */
+  private async afterWrite(writes: IssueWrite[], existing: Set<string>): Promise<void> {
+    await this.doraTables.afterIssues(
+      writes
+        .filter((write) => write.incident !== null || existing.has(write.ids.issueId))
+        .map((write) => ({ issueId: write.ids.issueId, boardId: write.board.id as string })),
+    );
+  }
+
+  /**
+   * The board only has to exist: an insert that leaves an existing board alone takes a shared
+   * lock, so the issue POSTs of one connection do not queue behind each other on it, and once
+   * seen it is not asked again for a while (a rename of the connection renames the board:
+   * ConnectionService.rename).
+   */
+  private async ensureBoards(manager: EntityManager, writes: IssueWrite[]): Promise<string[]> {
+    const memo = knownBoardsOf(this.dataSource);
+    const boards = new Map<string, Partial<Board>>();
+    for (const write of writes)
+      if (!memo.has(write.board.id as string)) boards.set(write.board.id as string, write.board);
+    if (boards.size > 0) await insertMissingRows(manager, Board, [...boards.values()]);
+    return [...boards.keys()];
+  }
+
+  /** Remembered once committed: a rolled-back insert must not be taken for an existing board. */
+  private rememberBoards(ids: string[]): void {
+    const memo = knownBoardsOf(this.dataSource);
+    for (const id of ids) memo.set(id, true);
+  }
+
+  /** Everything but the board; for issues that existed, the rows the new post no longer calls for go. */
+  private async writeDependants(
+    manager: EntityManager,
+    writes: IssueWrite[],
+    existing: Set<string>,
+    includeIssues: boolean,
+  ): Promise<void> {
+    if (includeIssues) {
+      await upsertRows(
+        manager,
+        Issue,
+        writes.map((write) => write.issue),
+      );
+    }
+    await upsertRows(
+      manager,
+      BoardIssue,
+      writes.map((write) => write.boardIssue),
+    );
+    const dialect = dialectOf(manager);
+    const updated = writes.filter((write) => existing.has(write.ids.issueId));
+    for (let start = 0; start < updated.length; start += 500) {
+      const group = updated.slice(start, start + 500);
+      const ids = group.map((write) => write.ids.issueId);
+      const list = ids.map(() => '?').join(', ');
+      await manager.query(dialect.sql(`DELETE FROM issue_assignees WHERE issue_id IN (${list})`), ids);
       // The incident row follows the issue's type in both directions (docs/devlake-compatibility.md §9).
-      await manager.query(dialect.sql('DELETE FROM incident_assignees WHERE incident_id = ?'), [id]);
-      if (incident) {
-        await upsertRows(manager, Incident, [this.incidentOf(issue, boardId)]);
-        if (issue.assigneeId) {
-          await upsertRows(manager, IncidentAssignee, [
-            { incidentId: id, assigneeId: issue.assigneeId, assigneeName: issue.assigneeName, ...stamps },
-          ]);
-        }
-      } else {
-        await manager.query(dialect.sql('DELETE FROM incidents WHERE id = ?'), [id]);
-      }
-
-      // A re-post without deploymentId removes the link: the payload is the whole issue.
-      if (input.deploymentId === undefined) {
-        await manager.query(dialect.sql('DELETE FROM _tool_webhook_incident_deployments WHERE issue_id = ?'), [id]);
-      } else {
-        await upsertRows(
-          manager,
-          IncidentDeploymentLink,
-          [{ issueId: id, deploymentKey: input.deploymentId, cicdDeploymentId: prefixedIdOf(cid, input.deploymentId) }],
-          [],
+      await manager.query(dialect.sql(`DELETE FROM incident_assignees WHERE incident_id IN (${list})`), ids);
+      const notIncidents = group.filter((write) => !write.incident).map((write) => write.ids.issueId);
+      if (notIncidents.length > 0) {
+        await manager.query(
+          dialect.sql(`DELETE FROM incidents WHERE id IN (${notIncidents.map(() => '?').join(', ')})`),
+          notIncidents,
         );
       }
-      // DevLake's incident → deployment link, for the projects of the connection's board.
-      await this.doraTables.refreshLinksOfIncident(manager, id, boardId);
-    });
-    return { issueId: id, incidentId: incident ? id : null, ...(warnings.length > 0 ? { warnings } : {}) };
+      // A re-post without deploymentId removes the link: the payload is the whole issue.
+      const unlinked = group.filter((write) => !write.deploymentLink).map((write) => write.ids.issueId);
+      if (unlinked.length > 0) {
+        await manager.query(
+          dialect.sql(
+            `DELETE FROM _tool_webhook_incident_deployments WHERE issue_id IN (${unlinked.map(() => '?').join(', ')})`,
+          ),
+          unlinked,
+        );
+      }
+    }
+    const present = <T>(rows: (T | null)[]): T[] => rows.filter((row): row is T => row !== null);
+    await upsertRows(manager, IssueAssignee, present(writes.map((write) => write.issueAssignee)));
+    await upsertRows(manager, Incident, present(writes.map((write) => write.incident)));
+    await upsertRows(manager, IncidentAssignee, present(writes.map((write) => write.incidentAssignee)));
+    await upsertRows(manager, IncidentDeploymentLink, present(writes.map((write) => write.deploymentLink)), []);
   }
 
   /**
@@ -199,28 +343,71 @@ export class IssueService {
     now: Date = new Date(),
     raw?: RawDataRef,
   ): Promise<IssueIds> {
+    return withTransaction(this.dataSource, (manager) => this.closeIn(manager, connection, sentKey, now, raw));
+  }
+
+  /** A close in the caller's transaction (batches close many in one). */
+  async closeIn(
+    manager: EntityManager,
+    connection: WebhookConnection,
+    sentKey: string,
+    now: Date,
+    raw?: RawDataRef,
+  ): Promise<IssueIds> {
+    const { id, changes } = await this.closeChanges(manager, connection, sentKey, now);
+    Object.assign(changes, raw);
+    await manager.update(Issue, { id }, changes);
+    const incident = await this.closeIncident(manager, id, changes);
+    return { issueId: id, incidentId: incident ? id : null };
+  }
+
+  /** What a close would change, read but not written (a dry run's answer, by DevLake table). */
+  async planClose(
+    connection: WebhookConnection,
+    sentKey: string,
+    now: Date = new Date(),
+  ): Promise<{ ids: IssueIds; tables: Record<string, unknown[]> }> {
+    const manager = this.dataSource.manager;
+    const { id, changes } = await this.closeChanges(manager, connection, sentKey, now);
+    const incident = await manager.existsBy(Incident, { id });
+    const columns = (target: typeof Issue | typeof Incident) => {
+      const metadata = this.dataSource.getMetadata(target);
+      const row: Record<string, unknown> = { id };
+      for (const [property, value] of Object.entries(changes)) {
+        row[metadata.findColumnWithPropertyName(property)?.databaseName ?? property] = value;
+      }
+      return row;
+    };
+    return {
+      ids: { issueId: id, incidentId: incident ? id : null },
+      tables: { issues: [columns(Issue)], ...(incident ? { incidents: [columns(Incident)] } : {}) },
+    };
+  }
+
+  private async closeChanges(
+    manager: EntityManager,
+    connection: WebhookConnection,
+    sentKey: string,
+    now: Date,
+  ): Promise<{ id: string; changes: Partial<Issue> }> {
     const cid = connection.id;
     const issueKey = issueKeyOf(sentKey);
     this.checkKey(cid, sentKey);
     const id = prefixedIdOf(cid, issueKey);
-    return withTransaction(this.dataSource, async (manager) => {
-      const issue = await manager.findOneBy(Issue, { id });
-      if (!issue) {
-        throw new NotFoundError(`issue "${issueKey}" not found in connection ${cid} ("${connection.name}")`);
-      }
-      const resolutionDate = issue.resolutionDate ?? now;
-      const changes = {
-        status: 'DONE',
-        originalStatus: '',
-        resolutionDate,
-        leadTimeMinutes: leadTimeOf(issue.leadTimeMinutes, issue.createdDate, resolutionDate),
-        updatedAt: now,
-        ...raw,
-      };
-      await manager.update(Issue, { id }, changes);
-      const incident = await this.closeIncident(manager, id, changes);
-      return { issueId: id, incidentId: incident ? id : null };
-    });
+    const issue = await manager.findOneBy(Issue, { id });
+    if (!issue) {
+      throw new NotFoundError(`issue "${issueKey}" not found in connection ${cid} ("${connection.name}")`);
+    }
+    const resolutionDate = issue.resolutionDate ?? now;
+    const changes = {
+      status: 'DONE',
+      // As DevLake: the sender's word for the old status no longer describes a closed issue.
+      originalStatus: '',
+      resolutionDate,
+      leadTimeMinutes: leadTimeOf(issue.leadTimeMinutes, issue.createdDate, resolutionDate),
+      updatedAt: now,
+    };
+    return { id, changes };
   }
 
   private async closeIncident(manager: EntityManager, id: string, changes: Partial<Incident>): Promise<boolean> {

@@ -10,6 +10,8 @@ export interface FinishedRequest {
   route: string;
   status: number;
   dbMs: number;
+  /** Transactions the database rolled back (deadlocks) and the plugin ran again. */
+  dbRetries: number;
   answer: unknown;
 }
 
@@ -25,6 +27,7 @@ export class WebhookMetrics {
   private readonly refusals: Counter<'cause'>;
   private readonly rateLimited: Counter;
   private readonly dbSeconds: Histogram<'route'>;
+  private readonly dbRetries: Counter<'route'>;
   private sizeCache: { at: number; rows: number; bodyBytes: number } | undefined;
 
   constructor(eventLog: EventLogService) {
@@ -59,6 +62,12 @@ export class WebhookMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.dbRetries = new Counter({
+      name: 'webhook_transaction_retries_total',
+      help: 'Transactions the database rolled back (deadlock, serialization failure) and the plugin ran again, by route template.',
+      labelNames: ['route'],
+      registers,
+    });
     const rows: Gauge = new Gauge({
       name: 'webhook_raw_events',
       help: 'Rows in the raw event log (_raw_webhook_events).',
@@ -87,6 +96,7 @@ export class WebhookMetrics {
     const { method, route, status } = request;
     this.requests.inc({ method, route, status: String(status) });
     if (request.dbMs > 0) this.dbSeconds.observe({ route }, request.dbMs / 1000);
+    if (request.dbRetries > 0) this.dbRetries.inc({ route }, request.dbRetries);
     if (status === 429) this.rateLimited.inc();
     const answer = request.answer as Envelope | undefined;
     if (status >= 400 && status < 500) {

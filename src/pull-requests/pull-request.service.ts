@@ -3,8 +3,8 @@ import type { WebhookConnection } from '../connections/connection.entity';
 import { dialectOf } from '../db/dialect';
 import { NO_RAW_DATA } from '../db/columns';
 import { withTransaction } from '../db/transaction';
+import { tableRows, upsertRows } from '../db/upsert';
 import type { RawDataRef } from '../events/event-log.service';
-import { upsertRows } from '../db/upsert';
 import { scopeIdOf } from '../projects/project.service';
 import { deploymentRowId } from '../deployments/deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
@@ -26,16 +26,17 @@ export class PullRequestService {
   }
 
   /**
-   * Creates or replaces a pull request. Every column is written, so a re-post replaces the row
-   * entirely (`created_at` kept), as DevLake's webhook does; a field not sent is stored as
-   * DevLake stores it (`''`, 0, false), not NULL, since DevLake's dashboards group on them.
+   * The rows of a pull request POST, written nowhere (dry runs and batches build with it). Every
+   * column is given, so a re-post replaces the row entirely (`created_at` kept), as DevLake's
+   * webhook does; a field not sent is stored as DevLake stores it (`''`, 0, false), not NULL,
+   * since DevLake's dashboards group on them.
    */
-  async save(
+  plan(
     connection: WebhookConnection,
     input: PullRequestDto,
     now: Date = new Date(),
     raw?: RawDataRef,
-  ): Promise<{ pullRequestId: string }> {
+  ): PullRequestWrite {
     const pullRequestId = pullRequestIdOf(connection.id, input.pullRequestKey);
     const row: Partial<PullRequest> = {
       id: pullRequestId,
@@ -71,31 +72,72 @@ export class PullRequestService {
       deletions: input.deletions ?? 0,
       isDraft: input.isDraft ?? false,
     };
+    const link: Partial<PullRequestDeploymentLink> | null =
+      input.deploymentId === undefined
+        ? null
+        : {
+            pullRequestId,
+            cicdDeploymentId: deploymentRowId(connection.id, input.deploymentId),
+            namedBy: 'pull_request',
+          };
+    return { ids: { pullRequestId }, row, link };
+  }
+
+  /** A planned pull request's rows for a dry run's answer, by DevLake table. */
+  tables(write: PullRequestWrite): Record<string, unknown[]> {
+    return {
+      ...tableRows(this.dataSource, PullRequest, [write.row]),
+      ...tableRows(this.dataSource, PullRequestDeploymentLink, write.link ? [write.link] : []),
+    };
+  }
+
+  /**
+   * Creates or replaces a pull request. Every column is written, so a re-post replaces the row
+   * entirely (`created_at` kept), as DevLake's webhook does.
+   */
+  async save(
+    connection: WebhookConnection,
+    input: PullRequestDto,
+    now: Date = new Date(),
+    raw?: RawDataRef,
+  ): Promise<{ pullRequestId: string }> {
+    return (await this.saveMany(connection, [this.plan(connection, input, now, raw)]))[0];
+  }
+
+  /**
+   * Stores pull requests of one connection in one transaction with multi-row statements. A pull
+   * request listed twice must not be in the same call (the caller splits there).
+   */
+  async saveMany(connection: WebhookConnection, writes: PullRequestWrite[]): Promise<{ pullRequestId: string }[]> {
+    if (writes.length === 0) return [];
+    const ids = writes.map((write) => write.ids.pullRequestId);
     await withTransaction(this.dataSource, async (manager) => {
-      await upsertRows(manager, PullRequest, [row]);
-      // The deployment it names (docs/dora.md); a re-post without one removes the link.
-      await manager.query(
-        dialectOf(manager).sql(
-          `DELETE FROM _tool_webhook_pull_request_deployments WHERE pull_request_id = ? AND named_by = 'pull_request'`,
-        ),
-        [pullRequestId],
+      await upsertRows(
+        manager,
+        PullRequest,
+        writes.map((write) => write.row),
       );
-      if (input.deploymentId !== undefined) {
-        await upsertRows(
-          manager,
-          PullRequestDeploymentLink,
-          [
-            {
-              pullRequestId,
-              cicdDeploymentId: deploymentRowId(connection.id, input.deploymentId),
-              namedBy: 'pull_request',
-            },
-          ],
-          [],
+      // The deployment it names (docs/dora.md); a re-post without one removes the link.
+      for (let start = 0; start < ids.length; start += 500) {
+        const slice = ids.slice(start, start + 500);
+        await manager.query(
+          dialectOf(manager).sql(
+            `DELETE FROM _tool_webhook_pull_request_deployments WHERE pull_request_id IN (${slice.map(() => '?').join(', ')}) AND named_by = 'pull_request'`,
+          ),
+          slice,
         );
       }
+      const links = writes.flatMap((write) => (write.link ? [write.link] : []));
+      await upsertRows(manager, PullRequestDeploymentLink, links, []);
     });
-    await this.prMetrics.afterPullRequest(scopeIdOf(connection.id), pullRequestId);
-    return { pullRequestId };
+    await this.prMetrics.afterPullRequests(scopeIdOf(connection.id), ids);
+    return writes.map((write) => write.ids);
   }
+}
+
+/** The rows one pull request POST writes. */
+export interface PullRequestWrite {
+  ids: { pullRequestId: string };
+  row: Partial<PullRequest>;
+  link: Partial<PullRequestDeploymentLink> | null;
 }

@@ -12,6 +12,7 @@ export interface ServerConfig {
   allowUnauthenticated: boolean;
   encryptionSecret?: string;
   bodyLimitBytes?: number;
+  batchBodyLimitBytes?: number;
   logLevel: string;
   rateLimit:
     | {
@@ -176,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     allowUnauthenticated,
     encryptionSecret: env.ENCRYPTION_SECRET?.trim() || undefined,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', undefined, 1024, 100 * 1024 * 1024),
+    batchBodyLimitBytes: integer(env, 'BATCH_BODY_LIMIT_BYTES', undefined, 1024, 1024 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimit: rateLimitOff
       ? false

@@ -52,6 +52,7 @@ export async function main(): Promise<Server> {
     encryptionSecret: config.encryptionSecret,
     basicAuth: config.basicAuth,
     bodyLimitBytes: config.bodyLimitBytes,
+    batchBodyLimitBytes: config.batchBodyLimitBytes,
     rateLimit: config.rateLimit,
     databaseTimeoutMs: config.databaseTimeoutMs,
     eventLog: config.eventLog,

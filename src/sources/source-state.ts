@@ -17,12 +17,10 @@ export class SourceState {
   async staleIssue(connectionId: number, issueKey: string, changedAt: string | undefined): Promise<string | undefined> {
     const at = changedAt ? new Date(changedAt) : undefined;
     if (!at || Number.isNaN(at.getTime())) return undefined;
-    const stored = await this.dataSource
-      .getRepository(Issue)
-      .findOne({
-        where: { id: prefixedIdOf(connectionId, issueKeyOf(issueKey)) },
-        select: { id: true, updatedDate: true },
-      });
+    const stored = await this.dataSource.getRepository(Issue).findOne({
+      where: { id: prefixedIdOf(connectionId, issueKeyOf(issueKey)) },
+      select: { id: true, updatedDate: true },
+    });
     if (stored?.updatedDate && stored.updatedDate.getTime() > at.getTime()) {
       return `this event (${at.toISOString()}) is older than the stored state (${stored.updatedDate.toISOString()}): ignored`;
     }

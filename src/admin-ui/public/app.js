@@ -2,6 +2,7 @@
 // never as HTML. The API key lives only in memory (and on screen) until the panel closes: it is
 // never written to localStorage or sessionStorage.
 
+import { el } from './dom.js';
 import { loadDeliveries } from './deliveries.js';
 import { loadSources } from './sources.js';
 
@@ -69,18 +70,6 @@ async function api(method, path, payload) {
 }
 
 // ---------------------------------------------------------------- small helpers
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'text') node.textContent = value;
-    else if (name === 'onclick') node.addEventListener('click', value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 /** `1 incident`, `2 incidents`. */
 function count(n, noun) {

@@ -3,20 +3,10 @@
 // module: app.js calls `loadDeliveries` when a webhook's details load. Data goes in with
 // textContent only, never as HTML.
 
+import { el } from './dom.js';
+
 const LATEST = 20;
 const opened = new Set();
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'text') node.textContent = value;
-    else if (name === 'onclick') node.addEventListener('click', value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 /** The panel inside the details section, created on first use. */
 function panel() {

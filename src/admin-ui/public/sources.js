@@ -3,17 +3,7 @@
 // set. Its own module: app.js calls `loadSources` when a webhook's details load. Data goes in
 // with textContent only, never as HTML; the secret lives only on screen until the next load.
 
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'text') node.textContent = value;
-    else if (name === 'onclick') node.addEventListener('click', value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
+import { el } from './dom.js';
 
 function panel() {
   let section = document.getElementById('sources');

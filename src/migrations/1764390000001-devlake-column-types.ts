@@ -144,8 +144,8 @@ async function applyTypes(
  * than DevLake's varchar is left as it is: cutting stored data is worse than a wider column (new
  * values are refused above the size anyway, naming the request field).
  */
-export class DevLakeColumnTypes1764330000001 implements MigrationInterface {
-  name = 'DevLakeColumnTypes1764330000001';
+export class DevLakeColumnTypes1764390000001 implements MigrationInterface {
+  name = 'DevLakeColumnTypes1764390000001';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await ensureBookkeeping(queryRunner);

@@ -116,8 +116,8 @@ export function calendarMonths(now: Date): { month: string; timestamp: Date }[] 
   return out;
 }
 
-export class DevLakeDoraTables1764330000002 implements MigrationInterface {
-  name = 'DevLakeDoraTables1764330000002';
+export class DevLakeDoraTables1764390000002 implements MigrationInterface {
+  name = 'DevLakeDoraTables1764390000002';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await createMissing(queryRunner, this.name, DORA_TABLES);
