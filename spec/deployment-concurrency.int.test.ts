@@ -53,6 +53,8 @@ describe('concurrent deployments of the same commits', () => {
 
     // DevLake's chain of successful deployments per repo (what its DORA dashboard reads): each
     // row points at the one that finished before it, although the rows arrived all at once.
+    // The chain follows in the background.
+    await server.plugin.settled();
     const rows = await runSql(
       server.db.dataSource,
       `SELECT id, repo_url, finished_date, prev_success_deployment_commit_id AS prev

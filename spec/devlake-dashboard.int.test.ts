@@ -162,7 +162,12 @@ const num = (value: unknown) => (value === null || value === undefined ? null : 
 describe("DevLake's DORA dashboard on our database, with no DevLake running", () => {
   let server: TestServer;
   let cid: number;
-  const post = (path: string, body: object) => server.request.post(`${BASE}/${cid}${path}`).send(body);
+  // DevLake's tables follow each write in the background: wait for them before reading.
+  const post = async (path: string, body: object) => {
+    const res = await server.request.post(`${BASE}/${cid}${path}`).send(body);
+    await server.plugin.settled();
+    return res;
+  };
 
   beforeAll(async () => {
     server = await startTestServer();

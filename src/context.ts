@@ -12,6 +12,7 @@ import type { ActivityService } from './activity/activity.service';
 import type { EventLogService } from './events/event-log.service';
 import type { SourceSettingsService } from './sources/source-settings.service';
 import type { BatchService } from './batch/batch.service';
+import type { DoraTablesRefresher } from './dora/devlake-dora-tables';
 
 /** The services of the plugin: they take a DataSource and know nothing of Express. */
 export interface WebhookServices {
@@ -29,6 +30,8 @@ export interface WebhookServices {
   sources: SourceSettingsService;
   /** Many records at once (the batch route, the import command). */
   batch: BatchService;
+  /** Keeps DevLake's DORA dashboard tables current, in the background, after each write. */
+  devlakeDoraTables: DoraTablesRefresher;
 }
 
 /** What each resource's router factory receives. */

@@ -40,6 +40,7 @@ import { createSourceAdminRouter } from './sources/source-admin.router';
 import { forwardRejections } from './http/forward-rejections';
 import { DEVLAKE_PATHS, mountParts, type MountOptions, type MountTarget, type WebhookParts } from './mount';
 import { createSwaggerRouter } from './swagger-ui/swagger-ui.router';
+import { doraTablesRefresherOf } from './dora/devlake-dora-tables';
 
 /** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
@@ -72,8 +73,17 @@ export interface WebhookPlugin {
    * `parts.metrics.router`, which `mount()` puts at `/metrics`. Answers 404 when `metrics: false`.
    */
   metricsRouter: Router;
-  /** Stops the event log's background pruning and writes its queued rows: call before closing the DataSource. */
+  /**
+   * Finishes the background work (DevLake's DORA tables, the event log's queued rows) and stops
+   * the event log's pruning: call before closing the DataSource.
+   */
   close(): Promise<void>;
+  /**
+   * Resolves once DevLake's DORA dashboard tables (incident links, the previous-deployment
+   * chain) reflect every write answered so far; they are refreshed in the background, a few
+   * milliseconds after each write.
+   */
+  settled(): Promise<void>;
   /** The services, for hosts that call them directly (e.g. from a queue consumer). */
   services: WebhookServices;
   /**
@@ -115,6 +125,7 @@ function createServices(options: ResolvedOptions): WebhookServices {
     events: new EventLogService(dataSource, options.eventLog, options.logger),
     sources: new SourceSettingsService(dataSource, apiKeys),
     batch: new BatchService({ deployments, issues, pullRequests }, options.logger),
+    devlakeDoraTables: doraTablesRefresherOf(dataSource, options.logger),
   };
 }
 
@@ -253,7 +264,11 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     parts,
     adminPageFor: adminUi,
     metricsRouter: parts.metrics.router,
-    close: () => services.events.close(),
+    close: async () => {
+      await services.devlakeDoraTables.close();
+      await services.events.close();
+    },
+    settled: () => services.devlakeDoraTables.settled(),
     openapi,
     services,
     verify,

@@ -22,7 +22,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CACHE = path.resolve(process.env.HOST_TEST_CACHE || path.join(homedir(), '.cache', 'devlake-webhook', 'host-pack'));
+const CACHE = path.resolve(
+  process.env.HOST_TEST_CACHE || path.join(homedir(), '.cache', 'devlake-webhook', 'host-pack'),
+);
 const NPM_CACHE = path.join(CACHE, 'npm-cache');
 const DB_URL = process.env.HOST_TEST_DB_URL || process.env.TEST_DB_URL || 'mysql://root@127.0.0.1:3306/test';
 const only = process.argv.slice(2);
@@ -80,7 +82,9 @@ function pack() {
   const tarball = path.join(dir, info.filename);
   const files = info.files.map((file) => file.path);
   log(`packed ${info.filename}: ${info.size} bytes, ${info.unpackedSize} unpacked, ${files.length} files`);
-  const unwanted = files.filter((file) => /\.map$|^src\/(?!admin-ui\/public\/)|^spec\/|^bench\/|tsconfig|\.test\./.test(file));
+  const unwanted = files.filter((file) =>
+    /\.map$|^src\/(?!admin-ui\/public\/)|^spec\/|^bench\/|tsconfig|\.test\./.test(file),
+  );
   check(unwanted.length === 0, `the tarball holds files a user does not need: ${unwanted.join(', ')}`);
   for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'openapi.yaml', 'README.md']) {
     check(files.includes(needed), `the tarball lacks ${needed}`);
@@ -147,13 +151,19 @@ function install(host, dir, tarball) {
       .split('\n')
       .filter((line) => line.trim().endsWith(`node_modules${path.sep}${name}`));
     const unique = [...new Set(paths)];
-    check(unique.length === 1, `${host.name}: exactly one ${name} in the tree, found ${unique.length}: ${unique.join(', ')}`);
+    check(
+      unique.length === 1,
+      `${host.name}: exactly one ${name} in the tree, found ${unique.length}: ${unique.join(', ')}`,
+    );
     const installed = JSON.parse(readFileSync(path.join(unique[0], 'package.json'), 'utf8')).version;
     check(version.test(installed), `${host.name}: ${name} ${installed} is not the line under test (${version})`);
     log(`${host.name}: one ${name}, ${installed}`);
   }
   for (const name of host.absent) {
-    check(!existsSync(path.join(dir, 'node_modules', name)), `${host.name}: ${name} was installed; it must stay optional`);
+    check(
+      !existsSync(path.join(dir, 'node_modules', name)),
+      `${host.name}: ${name} was installed; it must stay optional`,
+    );
   }
 }
 
@@ -173,7 +183,8 @@ async function waitFor(proc, pattern, what) {
   while (Date.now() < deadline) {
     const match = proc.out.stdout.match(pattern);
     if (match) return match;
-    if (proc.child.exitCode !== null) fail(`${what} exited (${proc.child.exitCode}): ${proc.out.stderr}${proc.out.stdout}`);
+    if (proc.child.exitCode !== null)
+      fail(`${what} exited (${proc.child.exitCode}): ${proc.out.stderr}${proc.out.stdout}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   fail(`${what} did not start within 60 s: ${proc.out.stderr}`);
@@ -238,10 +249,20 @@ async function exercise(host, base) {
     base,
     'POST',
     `/api/plugins/webhook/${id}/issues`,
-    { issueKey: 'INC-7', title: 'checkout down', type: 'INCIDENT', status: 'TODO', originalStatus: 'Open', createdDate: '2026-03-02T11:00:00Z' },
+    {
+      issueKey: 'INC-7',
+      title: 'checkout down',
+      type: 'INCIDENT',
+      status: 'TODO',
+      originalStatus: 'Open',
+      createdDate: '2026-03-02T11:00:00Z',
+    },
     bearer,
   );
-  check(issue.status === 200 && issue.json?.success === true, `${host.name}: the issue answered ${issue.status} ${issue.text}`);
+  check(
+    issue.status === 200 && issue.json?.success === true,
+    `${host.name}: the issue answered ${issue.status} ${issue.text}`,
+  );
 
   // A rejected validation inside an async handler must reach the error handler (Express 4
   // does not forward rejected promises by itself): a 400 naming the field, not a hang.
@@ -254,7 +275,10 @@ async function exercise(host, base) {
   check(wrongKey.status === 401, `${host.name}: an unknown key answered ${wrongKey.status}`);
 
   const doc = await call(base, 'GET', '/api/swagger/doc.json');
-  check(doc.status === 200 && /^3\./.test(doc.json?.openapi ?? ''), `${host.name}: Swagger's doc.json answered ${doc.status}`);
+  check(
+    doc.status === 200 && /^3\./.test(doc.json?.openapi ?? ''),
+    `${host.name}: Swagger's doc.json answered ${doc.status}`,
+  );
   const page = await call(base, 'GET', '/webhook/');
   check(page.status === 200 && page.text.includes('<html'), `${host.name}: the admin page answered ${page.status}`);
   const keys = await call(base, 'GET', '/api/api-keys');
@@ -291,7 +315,10 @@ async function checkRows(host, dir, database, connectionId) {
     incident: [{ id: `webhook:${connectionId}:INC-7` }],
   };
   const plain = JSON.parse(JSON.stringify(rows));
-  check(JSON.stringify(plain) === JSON.stringify(expected), `${host.name}: rows ${JSON.stringify(plain)}, expected ${JSON.stringify(expected)}`);
+  check(
+    JSON.stringify(plain) === JSON.stringify(expected),
+    `${host.name}: rows ${JSON.stringify(plain)}, expected ${JSON.stringify(expected)}`,
+  );
   log(`${host.name}: rows in cicd_deployments, cicd_deployment_commits, issues, incidents as expected`);
 }
 
@@ -299,7 +326,11 @@ async function createDatabase(host, dir) {
   if (host.database === 'sqlite') {
     const file = path.join(dir, 'data', `host-${Date.now()}.sqlite`);
     mkdirSync(path.dirname(file), { recursive: true });
-    return { url: `sqlite:${file}`, file, drop: async () => rmSync(path.dirname(file), { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${file}`,
+      file,
+      drop: async () => rmSync(path.dirname(file), { recursive: true, force: true }),
+    };
   }
   const mysql = createRequire(path.join(dir, 'package.json'))('mysql2/promise');
   const name = `dlw_hostpack_${randomBytes(4).toString('hex')}`;
@@ -322,7 +353,10 @@ async function createDatabase(host, dir) {
 async function checkBin(host, dir) {
   const bin = path.join(dir, 'node_modules', '.bin', 'devlake-webhook');
   const help = run(bin, ['--help'], dir);
-  check(help.includes('DB_URL') && help.includes('ADMIN_PASS'), `${host.name}: devlake-webhook --help lacks the settings`);
+  check(
+    help.includes('DB_URL') && help.includes('ADMIN_PASS'),
+    `${host.name}: devlake-webhook --help lacks the settings`,
+  );
   for (const missing of host.absent) {
     const url = missing === 'better-sqlite3' ? 'sqlite:./data/bin.sqlite' : 'mysql://root@127.0.0.1:3306/none';
     const proc = startProcess(bin, [], dir, { DB_URL: url, PORT: '0' });

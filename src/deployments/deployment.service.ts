@@ -407,7 +407,7 @@ export class DeploymentService {
    * its project_pr_metrics when the connection is in a project, from the earliest start.
    */
   private async afterWrite(connectionId: number, writes: DeploymentWrite[], touched: ChainTouch[]): Promise<void> {
-    await this.doraTables.afterDeployments(scopeIdOf(connectionId), touched);
+    this.doraTables.afterDeployments(scopeIdOf(connectionId), touched);
     const starts = writes.flatMap((write) =>
       write.rows.commits.map((row) => ((row.startedDate ?? row.finishedDate) as Date).getTime()),
     );

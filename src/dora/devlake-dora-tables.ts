@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
 import { escapeQuery } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
+import type { Logger } from '../logger';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
@@ -328,74 +329,144 @@ function earlier(a: Date | null, b: Date | null): Date | null {
 
 const refreshers = new WeakMap<DataSource, DoraTablesRefresher>();
 
-/** The refresher of a DataSource: one per database, shared by every service that writes to it. */
-export function doraTablesRefresherOf(dataSource: DataSource): DoraTablesRefresher {
+/**
+ * The refresher of a DataSource: one per database, shared by every service that writes to it,
+ * so that refreshes never run side by side. `logger` (the plugin's) is where failures go.
+ */
+export function doraTablesRefresherOf(dataSource: DataSource, logger?: Logger): DoraTablesRefresher {
   let refresher = refreshers.get(dataSource);
   if (!refresher) {
     refresher = new DoraTablesRefresher(dataSource);
     refreshers.set(dataSource, refresher);
   }
+  if (logger) refresher.logger = logger;
   return refresher;
 }
 
+/** How long a failed refresh waits before it is tried again (the database may be restarting). */
+const RETRY_MS = 1_000;
+
 /**
- * Brings DevLake's DORA tables up to date after writes have committed, one refresh at a time.
+ * Brings DevLake's DORA tables up to date in the background, right after the writes that call
+ * for it have committed, one refresh at a time.
  *
- * A deployment's chain pointer depends on the other deployments of its repo; refreshed inside
- * each deployment's own transaction, two concurrent deployments of one repo would each miss the
- * other (neither sees the other's uncommitted row) and leave a wrong pointer behind. Run here,
- * after the commit, each refresh reads every committed row; refreshes are serialised, and the
- * work that arrives while one runs is merged into the next (a burst of deployments of one repo
- * costs one rewalk, not one each). The request that caused a refresh waits for it, so its answer
- * means the dashboard's tables are current; a refresh that fails fails that request (5xx), and
- * the sender's retry, which rewrites the same rows, refreshes again.
+ * Why after, not inside the write's transaction: a deployment's chain pointer depends on the
+ * other deployments of its repo, and two concurrent deployments of one repo would each miss the
+ * other's uncommitted row and leave a wrong pointer. Run here, each refresh reads every committed
+ * row. Why in the background: the dashboard's tables are not what a sender waits for, so an
+ * ingestion request stays at its own few statements; the work that arrives while a refresh runs
+ * is merged into the next (a burst of deployments of one repo costs one rewalk, not one each).
+ * A refresh that fails is logged and tried again with the work that arrived since.
+ *
+ * `settled()` resolves once every write so far is reflected (tests, and hosts that read the
+ * tables right after writing); `close()` finishes the work pending and stops retrying.
  */
 export class DoraTablesRefresher {
+  logger: Logger | undefined;
   private readonly tables = new DevLakeDoraTables();
   private pending = nothingPending();
-  /** The refresh that will take the pending work, once the running one is done. */
-  private next: Promise<void> | undefined;
-  private last: Promise<void> = Promise.resolve();
+  private running: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Closing: pending work gets one last try, failures are no longer retried. */
+  private closing = false;
 
   constructor(private readonly dataSource: DataSource) {}
 
   /** After deployments of a scope were written: `touched` are the rows put and removed. */
-  afterDeployments(scopeId: string, touched: ChainTouch[]): Promise<void> {
-    return this.schedule((pending) => {
-      pending.chains.set(scopeId, [...(pending.chains.get(scopeId) ?? []), ...touched]);
-      // The earliest finish put or removed; none known: every incident of the scope's projects.
-      const times = touched.map((touch) => touch.finishedDate).filter((time): time is Date => time !== null);
-      const earliest = times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
-      pending.deploymentScopes.set(
-        scopeId,
-        pending.deploymentScopes.has(scopeId)
-          ? earlier(pending.deploymentScopes.get(scopeId) ?? null, earliest)
-          : earliest,
-      );
-    });
+  afterDeployments(scopeId: string, touched: ChainTouch[]): void {
+    this.pending.chains.set(scopeId, [...(this.pending.chains.get(scopeId) ?? []), ...touched]);
+    // The earliest finish put or removed; none known: every incident of the scope's projects.
+    const times = touched.map((touch) => touch.finishedDate).filter((time): time is Date => time !== null);
+    const earliest = times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
+    const scopes = this.pending.deploymentScopes;
+    scopes.set(scopeId, scopes.has(scopeId) ? earlier(scopes.get(scopeId) ?? null, earliest) : earliest);
+    this.start();
   }
 
   /** After issues were written: their incident links in the projects of their board. */
-  afterIssues(issues: { issueId: string; boardId: string }[]): Promise<void> {
-    if (issues.length === 0) return Promise.resolve();
-    return this.schedule((pending) => {
-      for (const { issueId, boardId } of issues) pending.incidents.set(issueId, boardId);
-    });
+  afterIssues(issues: { issueId: string; boardId: string }[]): void {
+    if (issues.length === 0) return;
+    for (const { issueId, boardId } of issues) this.pending.incidents.set(issueId, boardId);
+    this.start();
   }
 
-  private schedule(add: (pending: PendingRefresh) => void): Promise<void> {
-    add(this.pending);
-    if (!this.next) {
-      const run = this.last.then(async () => {
-        const work = this.pending;
-        this.pending = nothingPending();
-        this.next = undefined;
-        await withTransaction(this.dataSource, (manager) => this.apply(manager, work));
-      });
-      this.next = run;
-      this.last = run.catch(() => undefined);
+  /**
+   * Resolves when every write so far is reflected in the tables. While the database refuses,
+   * it waits for the retries; while closing, a failed last try ends the wait (and is logged).
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.running) await this.running;
+      else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
+      else if (this.hasPending() && !this.closing) this.start();
+      else return;
     }
-    return this.next;
+  }
+
+  /** Finishes the pending work (one try) and stops: call before closing the DataSource. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.start(true);
+    }
+    try {
+      await this.settled();
+    } finally {
+      this.closing = false;
+    }
+  }
+
+  private hasPending(): boolean {
+    const { chains, deploymentScopes, incidents } = this.pending;
+    return chains.size > 0 || deploymentScopes.size > 0 || incidents.size > 0;
+  }
+
+  private start(force = false): void {
+    if (this.running || (this.retryTimer && !force) || !this.hasPending()) return;
+    const work = this.pending;
+    this.pending = nothingPending();
+    this.running = (async () => {
+      let failed = false;
+      try {
+        await withTransaction(this.dataSource, (manager) => this.apply(manager, work));
+      } catch (error) {
+        failed = true;
+        this.requeue(work);
+        this.logger?.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          this.closing
+            ? "DevLake's DORA tables: refresh failed while closing"
+            : "DevLake's DORA tables: refresh failed; trying again",
+        );
+        if (!this.closing) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.start();
+          }, RETRY_MS);
+          this.retryTimer.unref();
+        }
+      } finally {
+        this.running = undefined;
+      }
+      // What arrived meanwhile; after a failure, the retry takes it.
+      if (!failed) this.start();
+    })();
+  }
+
+  /** Puts failed work back in front of what arrived since. */
+  private requeue(work: PendingRefresh): void {
+    for (const [scopeId, touches] of work.chains) {
+      this.pending.chains.set(scopeId, [...touches, ...(this.pending.chains.get(scopeId) ?? [])]);
+    }
+    for (const [scopeId, since] of work.deploymentScopes) {
+      const scopes = this.pending.deploymentScopes;
+      scopes.set(scopeId, scopes.has(scopeId) ? earlier(scopes.get(scopeId) ?? null, since) : since);
+    }
+    for (const [incidentId, boardId] of work.incidents) {
+      if (!this.pending.incidents.has(incidentId)) this.pending.incidents.set(incidentId, boardId);
+    }
   }
 
   private async apply(manager: EntityManager, work: PendingRefresh): Promise<void> {

@@ -218,7 +218,7 @@ export class IssueService {
       return inserted;
     });
     this.rememberBoards(boards);
-    await this.afterWrite([write], existing);
+    this.afterWrite([write], existing);
     return write.ids;
   }
 
@@ -241,7 +241,7 @@ export class IssueService {
       return inserted;
     });
     this.rememberBoards(boards);
-    await this.afterWrite(writes, existing);
+    this.afterWrite(writes, existing);
     return writes.map((write) => write.ids);
   }
 
@@ -249,8 +249,8 @@ export class IssueService {
    * Once committed: DevLake's incident → deployment links, for the projects of each issue's
    * board. Only incidents have one, and an issue that existed may have stopped being one.
    */
-  private async afterWrite(writes: IssueWrite[], existing: Set<string>): Promise<void> {
-    await this.doraTables.afterIssues(
+  private afterWrite(writes: IssueWrite[], existing: Set<string>): void {
+    this.doraTables.afterIssues(
       writes
         .filter((write) => write.incident !== null || existing.has(write.ids.issueId))
         .map((write) => ({ issueId: write.ids.issueId, boardId: write.board.id as string })),

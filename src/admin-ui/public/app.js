@@ -377,7 +377,12 @@ function renderList() {
       el('td', { 'data-label': 'Project', 'data-field': 'project', text: state.projectOf.get(c.id) || '—' }),
       el('td', { 'data-label': 'Created', class: 'wide-only', text: formatTime(c.createdAt) }),
       el('td', { 'data-label': 'Last data received', 'data-field': 'last', text: last }),
-      el('td', { 'data-label': 'Deployments', class: 'count', 'data-field': 'deployments', text: String(c.deployments) }),
+      el('td', {
+        'data-label': 'Deployments',
+        class: 'count',
+        'data-field': 'deployments',
+        text: String(c.deployments),
+      }),
       el('td', { 'data-label': 'Issues', class: 'count', 'data-field': 'issues', text: String(c.issues) }),
       el('td', { 'data-label': 'Incidents', class: 'count', 'data-field': 'incidents', text: String(c.incidents) }),
       el(
@@ -391,7 +396,16 @@ function renderList() {
         el(
           'span',
           { class: 'danger-zone' },
-          el('button', { type: 'button', class: 'danger-outline', 'aria-label': `Delete ${c.name}`, onclick: () => confirmDelete(c) }, 'Delete'),
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'danger-outline',
+              'aria-label': `Delete ${c.name}`,
+              onclick: () => confirmDelete(c),
+            },
+            'Delete',
+          ),
         ),
       ),
     );
@@ -580,12 +594,22 @@ function weeklyChart(weekly) {
   chart.append(
     svg(
       'text',
-      { x: 12, y: (top + base) / 2, class: 'axis-title', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(top + base) / 2})` },
+      {
+        x: 12,
+        y: (top + base) / 2,
+        class: 'axis-title',
+        'text-anchor': 'middle',
+        transform: `rotate(-90 12 ${(top + base) / 2})`,
+      },
       'count per week',
     ),
   );
   chart.append(
-    svg('text', { x: (left + width) / 2, y: height - 4, class: 'axis-title', 'text-anchor': 'middle' }, 'week starting (month-day)'),
+    svg(
+      'text',
+      { x: (left + width) / 2, y: height - 4, class: 'axis-title', 'text-anchor': 'middle' },
+      'week starting (month-day)',
+    ),
   );
   weekly.forEach((week, index) => {
     const x = left + index * slot;
