@@ -11,6 +11,7 @@ import { CicdDeployment } from '../src/deployments/deployment.entity';
 import { Issue } from '../src/issues/issue.entity';
 import { launchBrowser } from './helpers/browser';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
+import { runSql } from './helpers/test-db';
 
 const run = promisify(exec);
 
@@ -18,6 +19,22 @@ const SHOTS = path.join(__dirname, '..', 'test-output', 'admin-ui');
 const LAPTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const NAME = 'ci-production';
+
+/** The JSON a shown curl command sends: what its `-d '...'` quotes (the examples hold no quote). */
+function payloadOf(command: string): unknown {
+  const start = command.indexOf("-d '");
+  return JSON.parse(command.slice(start + 4, command.lastIndexOf("'")));
+}
+
+/** Rows a connection has in a DevLake table, counted in the database itself. */
+async function rowsOf(server: TestServer, table: string, connectionId: number): Promise<number> {
+  const [row] = await runSql<{ n: number }[]>(
+    server.db.dataSource,
+    `SELECT COUNT(*) AS n FROM ${table} WHERE cicd_scope_id = ?`,
+    [`webhook:${connectionId}`],
+  );
+  return Number(row.n);
+}
 
 /** Runs a command exactly as the page shows it, in a shell, and reads DevLake's answer. */
 async function runInShell(command: string): Promise<{ status: string; body: { success?: boolean } }> {
@@ -409,6 +426,120 @@ describe('admin page in a real browser', () => {
       expect(stored).toBe('[{},{}]');
     });
   });
+
+  describe('try it (dry run)', () => {
+    const HOOK = 'dry-run-ci';
+    let hook: number;
+
+    const command = (id: string) => page.locator(`[data-command="${id}"]`);
+    const tryIt = (id: string) => command(id).getByRole('button', { name: 'Try it (dry run)' });
+
+    it('sends the deployment command with ?dryRun=true: the panel says what it would write, and nothing is written', async () => {
+      await page.goto(`${origin}/`);
+      await page.getByLabel('Name', { exact: true }).fill(HOOK);
+      await page.getByRole('button', { name: 'Create webhook' }).click();
+      await page.locator('#key-once').waitFor();
+      hook = (await server.db.dataSource.getRepository(WebhookConnection).findOneByOrFail({ name: HOOK })).id;
+      // Every command posts to a route that takes ?dryRun=true: each has the button.
+      expect(await page.locator('[data-command]').getByRole('button', { name: 'Try it (dry run)' }).count()).toBe(5);
+
+      const shown = (await command('deployment-seed').locator('code').textContent()) ?? '';
+      const sent = page.waitForRequest(
+        (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/deployments'),
+      );
+      await tryIt('deployment-seed').click();
+      const request = await sent;
+      expect(new URL(request.url()).pathname).toBe(`/api/plugins/webhook/connections/${hook}/deployments`);
+      expect(new URL(request.url()).searchParams.get('dryRun')).toBe('true');
+      expect(request.postDataJSON()).toEqual(payloadOf(shown));
+
+      const result = command('deployment-seed').locator('.try-result[data-outcome="accepted"]');
+      await result.waitFor();
+      expect(await result.locator('.try-summary').textContent()).toBe(
+        'Would write: 1 row in cicd_deployments, 1 in cicd_deployment_commits.',
+      );
+      const json = result.locator('details pre');
+      expect(await json.isVisible()).toBe(false);
+      await result.locator('details summary').click();
+      const answer = JSON.parse((await json.textContent()) ?? '');
+      expect(answer).toMatchObject({ success: true, data: { dryRun: true } });
+      expect(answer.data.rows.cicd_deployments[0]).toMatchObject({ cicd_scope_id: `webhook:${hook}` });
+      await command('deployment-seed').scrollIntoViewIfNeeded();
+      await shot('10-dry-run');
+
+      expect(await rowsOf(server, 'cicd_deployments', hook)).toBe(0);
+      expect(await rowsOf(server, 'cicd_deployment_commits', hook)).toBe(0);
+      const activity = await server.request.get(`/api/plugins/webhook/connections/${hook}/activity`);
+      expect(activity.body).toMatchObject({ deployments: 0, issues: 0, incidents: 0 });
+    });
+
+    it('shows the 404 of closing an issue that does not exist, as the server words it', async () => {
+      const sent = page.waitForRequest((request) => request.url().includes('/issue/DLK-1234/close'));
+      await tryIt('close-issue').click();
+      expect(new URL((await sent).url()).searchParams.get('dryRun')).toBe('true');
+      const result = command('close-issue').locator('.try-result[data-outcome="refused"]');
+      await result.waitFor();
+      const text = (await result.textContent()) ?? '';
+      expect(text).toContain('The server answered 404');
+      expect(text).toContain('"DLK-1234" not found');
+    });
+
+    it('lists the issue rows of the issue command, and still nothing is written', async () => {
+      await tryIt('issue').click();
+      const summary = command('issue').locator('.try-result[data-outcome="accepted"] .try-summary');
+      await summary.waitFor();
+      expect(await summary.textContent()).toBe('Would write: 1 row in boards, 1 in issues, 1 in board_issues.');
+      const [issues] = await runSql<{ n: number }[]>(
+        server.db.dataSource,
+        'SELECT COUNT(*) AS n FROM issues WHERE id LIKE ?',
+        [`webhook:${hook}:%`],
+      );
+      expect(Number(issues.n)).toBe(0);
+    });
+
+    it("shows a refusal's message and each cause by field", async () => {
+      // The server's real answer to a deployment without its repository.
+      await page.route(/\/deployments\?dryRun=true$/, (route) =>
+        route.continue({ postData: JSON.stringify({ commit_sha: 'a'.repeat(40), environment: 'PRODUCTION' }) }),
+      );
+      try {
+        await tryIt('deployment-seed').click();
+        const result = command('deployment-seed').locator('.try-result[data-outcome="refused"]');
+        await result.waitFor();
+        expect(await result.locator('.error').textContent()).toMatch(/^The server answered 400: /);
+        const causes = await result.locator('.try-causes li').allTextContents();
+        expect(causes.length).toBeGreaterThan(0);
+        expect(causes.some((c) => c.startsWith('repo_url: '))).toBe(true);
+        expect(await result.locator('.try-summary').count()).toBe(0);
+      } finally {
+        await page.unroute(/\/deployments\?dryRun=true$/);
+      }
+      expect(await rowsOf(server, 'cicd_deployments', hook)).toBe(0);
+    });
+
+    it('words the summary from the rows by table (dryRunSummary, as app.js exports it)', async () => {
+      const cases = [
+        { cicd_deployments: [{}], cicd_deployment_commits: [{}, {}] },
+        { issues: [{}, {}], incidents: [] },
+        { pull_requests: [{}] },
+        {},
+        null,
+      ];
+      // A string, not a function: compiled to CommonJS, `import()` would become a `require`.
+      // The page already loaded app.js, so this is the same module, not a second run of it.
+      const texts = await page.evaluate<string[]>(
+        `import(new URL('admin-ui/app.js', document.baseURI).href)
+           .then(({ dryRunSummary }) => ${JSON.stringify(cases)}.map(dryRunSummary))`,
+      );
+      expect(texts).toEqual([
+        'Would write: 1 row in cicd_deployments, 2 in cicd_deployment_commits.',
+        'Would write: 2 rows in issues.',
+        'Would write: 1 row in pull_requests.',
+        'Would write nothing.',
+        'Would write nothing.',
+      ]);
+    });
+  });
 });
 
 describe('admin page with many webhooks: pages and search', () => {
@@ -472,5 +603,49 @@ describe('admin page with many webhooks: pages and search', () => {
     await page.locator('#list-empty', { hasText: 'No webhook name contains' }).waitFor();
     await page.getByLabel('Search by name').fill('');
     await page.locator('#list-position', { hasText: `1–50 of ${COUNT}` }).waitFor();
+  });
+});
+
+describe('admin page behind Basic credentials: try it (dry run) without the key on the page', () => {
+  const ADMIN = { username: 'admin', password: 'admin-pass' };
+  let server: TestServer;
+  let http: Server;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await startTestServer({ basicAuth: ADMIN });
+    http = await new Promise<Server>((resolve) => {
+      const listening = server.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    profile = mkdtempSync(path.join(tmpdir(), 'dlw-chromium-'));
+    context = await launchBrowser(profile, { viewport: LAPTOP, httpCredentials: ADMIN });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    http?.closeAllConnections();
+    await new Promise((resolve) => http?.close(resolve));
+    await server?.close();
+  });
+
+  it("tries the deployment command with the admin's credentials from the Commands panel, writing nothing", async () => {
+    const hook = await createConnection(server, 'basic-ci', [ADMIN.username, ADMIN.password]);
+    await page.reload();
+    await page
+      .locator('#connections tbody tr', { has: page.getByRole('rowheader', { name: 'basic-ci', exact: true }) })
+      .getByRole('button', { name: 'Commands for basic-ci' })
+      .click();
+    expect(await page.locator('#key-once').isHidden()).toBe(true);
+    const seed = page.locator('[data-command="deployment-seed"]');
+    await seed.getByRole('button', { name: 'Try it (dry run)' }).click();
+    const summary = seed.locator('.try-result[data-outcome="accepted"] .try-summary');
+    await summary.waitFor();
+    expect(await summary.textContent()).toContain('1 row in cicd_deployments');
+    expect(await rowsOf(server, 'cicd_deployments', hook.id)).toBe(0);
   });
 });

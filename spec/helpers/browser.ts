@@ -161,10 +161,16 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Launches the found browser under playwright-core with a persistent profile in `profileDir`. */
+/**
+ * Launches the found browser under playwright-core with a persistent profile in `profileDir`;
+ * `httpCredentials` answer a Basic challenge as a person would in the browser's prompt.
+ */
 export async function launchBrowser(
   profileDir: string,
-  options: { viewport: { width: number; height: number } },
+  options: {
+    viewport: { width: number; height: number };
+    httpCredentials?: { username: string; password: string };
+  },
 ): Promise<BrowserContext> {
   const { executablePath } = await findBrowser();
   return chromium.launchPersistentContext(profileDir, {
@@ -172,5 +178,6 @@ export async function launchBrowser(
     args: CHROMIUM_ARGS,
     headless: true,
     viewport: options.viewport,
+    httpCredentials: options.httpCredentials,
   });
 }

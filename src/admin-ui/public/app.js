@@ -204,17 +204,21 @@ export function buildCommands(origin, postBase, connectionId, key) {
   const now = new Date();
   const started = new Date(now.getTime() - 10 * 60 * 1000);
   const json = (value) => shellQuote(JSON.stringify(value, null, 2));
-  const post = (path, payload) =>
-    [`curl -sS -X POST ${shellQuote(`${base}${path}`)}`, auth, `-H 'Content-Type: application/json'`]
+  // Each command keeps its route and payload beside its text: "Try it" sends exactly these.
+  const post = (path, payload) => ({
+    path,
+    payload,
+    command: [`curl -sS -X POST ${shellQuote(`${base}${path}`)}`, auth, `-H 'Content-Type: application/json'`]
       .concat(payload === undefined ? [] : [`-d ${json(payload)}`])
-      .join(' \\\n  ');
+      .join(' \\\n  '),
+  });
   const sha = '015e3d3b480e417aede5a1293bd61de9b0fd051d';
   const repo = 'https://github.com/apache/incubator-devlake/';
   return [
     {
       id: 'deployment-seed',
       title: 'Deployment of one commit',
-      command: post('/deployments', {
+      ...post('/deployments', {
         commit_sha: sha,
         repo_url: repo,
         environment: 'PRODUCTION',
@@ -225,7 +229,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
     {
       id: 'deployment-v1',
       title: 'Deployment of several commits or repos',
-      command: post('/deployments', {
+      ...post('/deployments', {
         id: `deploy-${Math.floor(now.getTime() / 1000)}`,
         displayTitle: 'Release from my pipeline',
         result: 'SUCCESS',
@@ -238,7 +242,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
     {
       id: 'issue',
       title: 'Issue (create or update)',
-      command: post('/issues', {
+      ...post('/issues', {
         issueKey: 'DLK-1234',
         boardKey: 'DLK',
         title: 'A feature from DLK',
@@ -251,7 +255,7 @@ export function buildCommands(origin, postBase, connectionId, key) {
     {
       id: 'incident',
       title: 'Incident (an issue of type INCIDENT)',
-      command: post('/issues', {
+      ...post('/issues', {
         issueKey: 'INC-1',
         boardKey: 'DLK',
         title: 'Checkout is down',
@@ -264,9 +268,73 @@ export function buildCommands(origin, postBase, connectionId, key) {
     {
       id: 'close-issue',
       title: 'Close an issue or incident',
+      path: '/issue/DLK-1234/close',
       command: [`curl -sS -X POST ${shellQuote(`${base}/issue/DLK-1234/close`)}`, auth].join(' \\\n  '),
     },
   ];
+}
+
+// ---------------------------------------------------------------- try it (dry run)
+
+/** `Would write: 1 row in cicd_deployments, 2 in cicd_deployment_commits.`, from a dry run's `data.rows`. */
+export function dryRunSummary(rows) {
+  const parts = Object.entries(rows && typeof rows === 'object' ? rows : {})
+    .map(([table, list]) => [table, Array.isArray(list) ? list.length : 0])
+    .filter(([, n]) => n > 0)
+    .map(([table, n], index) => (index === 0 ? `${count(n, 'row')} in ${table}` : `${n} in ${table}`));
+  return parts.length ? `Would write: ${parts.join(', ')}.` : 'Would write nothing.';
+}
+
+function causeText(cause) {
+  if (!cause || typeof cause !== 'object') return String(cause);
+  return cause.field ? `${cause.field}: ${cause.message}` : String(cause.message);
+}
+
+/**
+ * Sends a command's own payload to its route with `?dryRun=true`. It goes through the admin API
+ * with the page's credentials, which its ingestion routes accept, rather than the Bearer form
+ * with the key: the key is not on the page when the panel was opened with "Commands", and a
+ * key's use is recorded, which a dry run must not write.
+ */
+async function tryCommand(connectionId, item, button, output) {
+  button.disabled = true;
+  output.hidden = false;
+  delete output.dataset.outcome;
+  output.replaceChildren(el('p', { class: 'help', text: 'Sending a dry run…' }));
+  let shown;
+  try {
+    const answer = await api('POST', `/connections/${connectionId}${item.path}?dryRun=true`, item.payload);
+    const data = (answer && answer.data) || {};
+    const warnings = Array.isArray(data.warnings) ? data.warnings : [];
+    output.dataset.outcome = 'accepted';
+    shown = [
+      el('p', { class: 'try-summary', text: dryRunSummary(data.rows) }),
+      el('p', { class: 'help', text: 'Dry run: checked as a real post would be; nothing was written.' }),
+      warnings.length
+        ? el('ul', { class: 'try-warnings' }, ...warnings.map((w) => el('li', { text: `Warning: ${causeText(w)}` })))
+        : null,
+      el(
+        'details',
+        {},
+        el('summary', { text: 'The answer (JSON)' }),
+        el('pre', { tabindex: '0' }, el('code', { text: JSON.stringify(answer, null, 2) })),
+      ),
+    ];
+  } catch (error) {
+    output.dataset.outcome = 'refused';
+    shown = [
+      el('p', {
+        class: 'error',
+        text: error.status ? `The server answered ${error.status}: ${error.message}` : error.message,
+      }),
+      error.causes.length
+        ? el('ul', { class: 'try-causes' }, ...error.causes.map((c) => el('li', { text: causeText(c) })))
+        : null,
+    ];
+  } finally {
+    button.disabled = false;
+  }
+  output.replaceChildren(...shown.filter(Boolean));
 }
 
 function showKeyPanel(connection, key) {
@@ -281,12 +349,28 @@ function showKeyPanel(connection, key) {
     const codeId = `command-${item.id}`;
     const copy = el('button', { type: 'button', class: 'copy', 'aria-describedby': `${codeId}-title` }, 'Copy');
     copy.addEventListener('click', () => copyText(item.command, copy));
+    // Every ingestion route takes `?dryRun=true`: each command with a route can be tried.
+    const output = el('div', { class: 'try-result', id: `${codeId}-try`, role: 'status', hidden: true });
+    const tryIt = item.path
+      ? el(
+          'button',
+          { type: 'button', class: 'try', 'aria-describedby': `${codeId}-title`, 'aria-controls': output.id },
+          'Try it (dry run)',
+        )
+      : null;
+    if (tryIt) tryIt.addEventListener('click', () => tryCommand(connection.id, item, tryIt, output));
     list.append(
       el(
         'figure',
         { class: 'command', 'data-command': item.id },
-        el('figcaption', { id: `${codeId}-title` }, item.title, copy),
+        el(
+          'figcaption',
+          {},
+          el('span', { id: `${codeId}-title`, text: item.title }),
+          el('span', { class: 'command-actions' }, tryIt, copy),
+        ),
         el('pre', { tabindex: '0' }, el('code', { id: codeId, text: item.command })),
+        output,
       ),
     );
   }
