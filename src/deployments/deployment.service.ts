@@ -343,30 +343,44 @@ export class DeploymentService {
     writes: DeploymentWrite[],
     existing: Set<string>,
   ): Promise<ChainTouch[]> {
-    const touched: ChainTouch[] = writes.flatMap((write) =>
-      write.rows.commits.map((row) => ({
+    // The commit rows as DevLake's chain of successful deployments sees them: a row the write
+    // leaves exactly as it was (a re-post) changes no chain, so only the others are touched.
+    const written = new Map<string, ChainTouch>();
+    for (const row of writes.flatMap((write) => write.rows.commits)) {
+      const touch = {
         repoUrl: row.repoUrl ?? '',
         environment: row.environment ?? null,
         finishedDate: row.finishedDate ?? null,
-      })),
-    );
+      };
+      written.set(chainKey(row.id as string, row.result ?? null, touch), touch);
+    }
+    const unchanged = new Set<string>();
+    const removed: ChainTouch[] = [];
     const updated = writes.filter((write) => existing.has(write.rows.deployment.id as string));
     for (const group of groupsOf(updated, (write) => 1 + write.rows.commits.length, IDS_PER_DELETE)) {
       const deploymentIds = group.map((write) => write.rows.deployment.id as string);
       const commitIds = group.flatMap((write) => write.rows.commits.map((row) => row.id as string));
-      // What a re-post replaces: the chains its old finish times took part in change too.
       const before = (await manager.query(
         dialectOf(manager).sql(
-          `SELECT repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)})`,
+          `SELECT id, result, repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)})`,
         ),
         deploymentIds,
-      )) as { repo_url: string | null; environment: string | null; finished_date: unknown }[];
+      )) as {
+        id: string;
+        result: string | null;
+        repo_url: string | null;
+        environment: string | null;
+        finished_date: unknown;
+      }[];
       for (const row of before) {
-        touched.push({
+        const touch = {
           repoUrl: row.repo_url ?? '',
           environment: row.environment,
           finishedDate: dateOfColumn(row.finished_date),
-        });
+        };
+        const key = chainKey(row.id, row.result, touch);
+        if (written.has(key)) unchanged.add(key);
+        else removed.push(touch);
       }
       // A commit row's id starts with its deployment's, so one NOT IN over the group's commits
       // is each deployment's own list.
@@ -399,7 +413,7 @@ export class DeploymentService {
       writes.flatMap((write) => write.rows.commits),
       existing,
     );
-    return touched;
+    return [...[...written].filter(([key]) => !unchanged.has(key)).map(([, touch]) => touch), ...removed];
   }
 
   /**
@@ -417,6 +431,11 @@ export class DeploymentService {
       new Date(Math.min(...starts)),
     );
   }
+}
+
+/** What places a commit row in DevLake's chain of successful deployments. */
+function chainKey(id: string, result: string | null, touch: ChainTouch): string {
+  return JSON.stringify([id, result, touch.repoUrl, touch.environment, touch.finishedDate?.getTime() ?? null]);
 }
 
 function recordedOf(write: DeploymentWrite): RecordedDeployment {

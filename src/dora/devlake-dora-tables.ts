@@ -37,7 +37,7 @@ const CHAIN_BATCH = 250;
 export interface ChainTouch {
   repoUrl: string;
   environment: string | null;
-  /** The earliest finish a write put or removed in this chain (rows from here on are rewalked). */
+  /** The finish of a row a write put or removed in this chain. */
   finishedDate: Date | null;
 }
 
@@ -76,43 +76,74 @@ export class DevLakeDoraTables {
    * Rewalks the chains a deployment write touched, as DevLake's `enrichPrevSuccessDeploymentCommits`
    * walks them: the successful rows of one (scope, repo, environment) with a finish, ordered by
    * finish (then id, so that equal finishes give the same chain on every database); each row
-   * points at the one before it, the first at `''`. Only rows from the earliest touched finish
-   * on are read, with the one before them, and only rows whose pointer changes are written.
+   * points at the one before it, the first at `''`. Only the rows between the earliest and the
+   * latest touched finish are read, with their neighbours, and only changed pointers are written.
    * Rows that did not succeed keep `''`, as the webhook writes them.
    */
   async refreshChains(manager: EntityManager, scopeId: string, touched: ChainTouch[]): Promise<void> {
-    const earliest = new Map<string, ChainTouch>();
+    // Per chain, the span of finishes a write put or removed. A row's pointer depends only on the
+    // row before it, so outside the span only the first row after it can change. (A row without
+    // a finish is in no chain: its touch changes nothing.)
+    const spans = new Map<string, { repoUrl: string; environment: string; from: Date; to: Date }>();
     for (const touch of touched) {
-      if (!touch.repoUrl || !touch.environment) continue;
+      if (!touch.repoUrl || !touch.environment || !touch.finishedDate) continue;
       const key = JSON.stringify([touch.repoUrl, touch.environment]);
-      const known = earliest.get(key);
-      if (!known || (touch.finishedDate && (!known.finishedDate || touch.finishedDate < known.finishedDate))) {
-        earliest.set(key, touch);
+      const span = spans.get(key);
+      if (!span) {
+        spans.set(key, {
+          repoUrl: touch.repoUrl,
+          environment: touch.environment,
+          from: touch.finishedDate,
+          to: touch.finishedDate,
+        });
+      } else {
+        if (touch.finishedDate < span.from) span.from = touch.finishedDate;
+        if (touch.finishedDate > span.to) span.to = touch.finishedDate;
       }
     }
-    for (const touch of earliest.values()) await this.rewalkChain(manager, scopeId, touch);
+    for (const span of spans.values()) {
+      await this.rewalkChain(manager, scopeId, span, { from: span.from, to: span.to });
+    }
   }
 
-  private async rewalkChain(manager: EntityManager, scopeId: string, touch: ChainTouch): Promise<void> {
-    const group = { scope: scopeId, repoUrl: touch.repoUrl, environment: touch.environment, result: SUCCESS };
+  /**
+   * Rewalks one chain: the rows whose finish is in `span` (with the row before them and the
+   * first row after them), or every row when no span is given.
+   */
+  private async rewalkChain(
+    manager: EntityManager,
+    scopeId: string,
+    chain: { repoUrl: string; environment: string | null },
+    span?: { from: Date; to: Date },
+  ): Promise<void> {
+    const group = { scope: scopeId, repoUrl: chain.repoUrl, environment: chain.environment, result: SUCCESS };
     const inGroup =
       'cicd_scope_id = :scope AND environment = :environment AND result = :result AND repo_url = :repoUrl AND finished_date IS NOT NULL';
     let previous = '';
     let rows: Row[];
-    if (touch.finishedDate) {
-      const before = await select(
-        manager,
-        `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
-          ORDER BY finished_date DESC, id DESC LIMIT 1`,
-        { ...group, from: touch.finishedDate },
-      );
+    if (span) {
+      const [before, inSpan, after] = await Promise.all([
+        select(
+          manager,
+          `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
+            ORDER BY finished_date DESC, id DESC LIMIT 1`,
+          { ...group, from: span.from },
+        ),
+        select(
+          manager,
+          `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+            WHERE ${inGroup} AND finished_date >= :from AND finished_date <= :to ORDER BY finished_date, id`,
+          { ...group, ...span },
+        ),
+        select(
+          manager,
+          `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+            WHERE ${inGroup} AND finished_date > :to ORDER BY finished_date, id LIMIT 1`,
+          { ...group, to: span.to },
+        ),
+      ]);
       previous = before.length > 0 ? String(before[0].id) : '';
-      rows = await select(
-        manager,
-        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
-          WHERE ${inGroup} AND finished_date >= :from ORDER BY finished_date, id`,
-        { ...group, from: touch.finishedDate },
-      );
+      rows = [...inSpan, ...after];
     } else {
       rows = await select(
         manager,
@@ -191,7 +222,6 @@ export class DevLakeDoraTables {
       await this.rewalkChain(manager, String(group.cicd_scope_id), {
         repoUrl: String(group.repo_url ?? ''),
         environment: group.environment === null ? null : String(group.environment),
-        finishedDate: null,
       });
     }
   }
@@ -347,6 +377,13 @@ export function doraTablesRefresherOf(dataSource: DataSource, logger?: Logger): 
 const RETRY_MS = 1_000;
 
 /**
+ * How long the first write of a quiet period waits for others before its refresh starts: a
+ * burst of deployments then costs one refresh, not one each (the ingestion requests themselves
+ * do not wait).
+ */
+const GATHER_MS = 50;
+
+/**
  * Brings DevLake's DORA tables up to date in the background, right after the writes that call
  * for it have committed, one refresh at a time.
  *
@@ -367,6 +404,7 @@ export class DoraTablesRefresher {
   private pending = nothingPending();
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private gatherTimer: NodeJS.Timeout | undefined;
   /** Closing: pending work gets one last try, failures are no longer retried. */
   private closing = false;
 
@@ -380,14 +418,14 @@ export class DoraTablesRefresher {
     const earliest = times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
     const scopes = this.pending.deploymentScopes;
     scopes.set(scopeId, scopes.has(scopeId) ? earlier(scopes.get(scopeId) ?? null, earliest) : earliest);
-    this.start();
+    this.soon();
   }
 
   /** After issues were written: their incident links in the projects of their board. */
   afterIssues(issues: { issueId: string; boardId: string }[]): void {
     if (issues.length === 0) return;
     for (const { issueId, boardId } of issues) this.pending.incidents.set(issueId, boardId);
-    this.start();
+    this.soon();
   }
 
   /**
@@ -396,6 +434,12 @@ export class DoraTablesRefresher {
    */
   async settled(): Promise<void> {
     for (;;) {
+      if (this.gatherTimer) {
+        // Nobody else is worth waiting for: the caller wants the tables now.
+        clearTimeout(this.gatherTimer);
+        this.gatherTimer = undefined;
+        this.start();
+      }
       if (this.running) await this.running;
       else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
       else if (this.hasPending() && !this.closing) this.start();
@@ -421,6 +465,16 @@ export class DoraTablesRefresher {
   private hasPending(): boolean {
     const { chains, deploymentScopes, incidents } = this.pending;
     return chains.size > 0 || deploymentScopes.size > 0 || incidents.size > 0;
+  }
+
+  /** Starts a refresh after `GATHER_MS`, unless one is running, waiting or about to retry (they take this work too). */
+  private soon(): void {
+    if (this.running || this.retryTimer || this.gatherTimer) return;
+    this.gatherTimer = setTimeout(() => {
+      this.gatherTimer = undefined;
+      this.start();
+    }, GATHER_MS);
+    this.gatherTimer.unref();
   }
 
   private start(force = false): void {
