@@ -94,6 +94,8 @@ async function databaseSink(dbUrl: string, connectionRef: string, kind: RecordKi
       return (await plugin.services.batch.ingest(connection, records, { dryRun, kind })).results;
     },
     async close() {
+      // DevLake's DORA tables follow the last records before the database goes.
+      await plugin.close();
       await dataSource.destroy();
     },
   };
