@@ -348,6 +348,7 @@ export class DeploymentService {
     const written = new Map<string, ChainTouch>();
     for (const row of writes.flatMap((write) => write.rows.commits)) {
       const touch = {
+        id: row.id as string,
         repoUrl: row.repoUrl ?? '',
         environment: row.environment ?? null,
         finishedDate: row.finishedDate ?? null,
@@ -374,6 +375,7 @@ export class DeploymentService {
       }[];
       for (const row of before) {
         const touch = {
+          id: row.id,
           repoUrl: row.repo_url ?? '',
           environment: row.environment,
           finishedDate: dateOfColumn(row.finished_date),
@@ -398,10 +400,13 @@ export class DeploymentService {
         deploymentIds,
       );
     }
+    // The chain pointer is the background refresh's alone (a new row starts at ''): a re-post
+    // that wrote it could put back a value read before a concurrent refresh moved it.
     await upsertRows(
       manager,
       CicdDeploymentCommit,
       writes.flatMap((write) => write.rows.commits),
+      ['created_at', 'prev_success_deployment_commit_id'],
     );
     const links = writes.flatMap(linksOf);
     if (links.length > 0) await upsertRows(manager, PullRequestDeploymentLink, links, []);

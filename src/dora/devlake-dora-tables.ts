@@ -35,6 +35,8 @@ const CHAIN_BATCH = 250;
 
 /** One chain of `prev_success_deployment_commit_id`: DevLake groups by scope, repo and environment. */
 export interface ChainTouch {
+  /** The commit row (`cicd_deployment_commits.id`). */
+  id: string;
   repoUrl: string;
   environment: string | null;
   /** The finish of a row a write put or removed in this chain. */
@@ -81,6 +83,17 @@ export class DevLakeDoraTables {
    * Rows that did not succeed keep `''`, as the webhook writes them.
    */
   async refreshChains(manager: EntityManager, scopeId: string, touched: ChainTouch[]): Promise<void> {
+    // A touched row that is in no chain now (not a success, or no finish) points nowhere.
+    const ids = [...new Set(touched.map((touch) => touch.id))];
+    for (const batch of batches(ids)) {
+      await execute(
+        manager,
+        `UPDATE cicd_deployment_commits SET prev_success_deployment_commit_id = ''
+          WHERE id IN (:...ids) AND prev_success_deployment_commit_id <> ''
+            AND NOT (result = :result AND finished_date IS NOT NULL)`,
+        { ids: batch, result: SUCCESS },
+      );
+    }
     // Per chain, the span of finishes a write put or removed. A row's pointer depends only on the
     // row before it, so outside the span only the first row after it can change. (A row without
     // a finish is in no chain: its touch changes nothing.)
