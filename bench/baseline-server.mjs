@@ -1,8 +1,21 @@
-// The baseline of the ingestion bench: the best a hand-written server could do. Express +
-// mysql2, the same routes, and per request the same rows written with the same SQL text
-// (what TypeORM sends for the plugin, statement for statement) in one transaction, retried on a
-// deadlock as the plugin's is; but no validation, no authentication, no connection lookup.
-// Whatever the plugin costs beyond this is the price of its checks and its layers.
+// The baseline of the ingestion bench: the least work a hand-written server could do to store
+// the rows the plugin stores and answer what it answers. Express + mysql2, the same routes, and
+// per request the same rows written with the same SQL text as the plugin's upserts
+// (src/db/upsert.ts, src/db/dialect.ts) in one transaction, retried on a deadlock as the
+// plugin's is; but no validation, no authentication, no connection lookup, no event log, no
+// checks (so no warnings), and none of the plugin's work after the commit (DevLake's DORA tables).
+//
+// It trusts the body: it reads the fields the bench sends (bench/payloads.mjs), in the spellings
+// it sends them, and applies the plugin's rules for what is stored when a field is absent. Its
+// `checkEquivalence` (bench/run.mjs, `node bench/run.mjs --equivalence-only`) posts one body of
+// each kind to both servers and requires identical rows and answers.
+//
+// Statements: a deployment is START TRANSACTION, its row, its commit rows (one statement), its
+// summary row, COMMIT; an issue is START TRANSACTION, the issue, its board_issues row, its
+// assignee, for an INCIDENT the incident and its assignee, COMMIT (and the board once per
+// process). A re-post in the bench lists the same commits and assignees as before, so the same
+// statements store the same rows: nothing is stale, and nothing is deleted (the plugin, which
+// cannot know that, removes what a re-post no longer lists).
 //
 // Environment: DB_URL (mysql://...), PORT (0 = any), CONNECTION_NAME (the board's name, which
 // the plugin reads from the connection row), POOL_SIZE (10, TypeORM's default here).
@@ -10,37 +23,35 @@ import { createHash } from 'node:crypto';
 import express from 'express';
 import mysql from 'mysql2/promise';
 
-const RAW = ['_raw_data_params', '_raw_data_table', '_raw_data_id', '_raw_data_remark'];
+/** DevLake's common columns, first in every statement as in the plugin's entities. */
+const COMMON = ['created_at', 'updated_at', '_raw_data_params', '_raw_data_table', '_raw_data_id', '_raw_data_remark'];
+/** The `_raw_data_*` columns as DevLake's webhook leaves them (no raw table: this server keeps no event log). */
+const NO_RAW_DATA = { _raw_data_params: '', _raw_data_table: '', _raw_data_id: 0, _raw_data_remark: '' };
+
+const quote = (name) => `\`${name}\``;
 
 /**
- * An upsert as TypeORM's `insert().orUpdate()` writes it on MySQL: `columns` in order (a name
- * in `defaults` is written `DEFAULT`), one tuple per row, then `ON DUPLICATE KEY UPDATE` of
- * `update`.
+ * A table's statements as the plugin's MySQL dialect writes them: an upsert overwriting every
+ * column but the key and `created_at`, and an INSERT IGNORE; the SQL per row count built once.
  */
-function upsertSql(table, columns, defaults, update, rowCount) {
-  const tuple = `(${columns.map((c) => (defaults.includes(c) ? 'DEFAULT' : '?')).join(', ')})`;
-  return (
-    `INSERT INTO \`${table}\`(${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ` +
-    Array.from({ length: rowCount }, () => tuple).join(', ') +
-    ` ON DUPLICATE KEY UPDATE ${update.map((c) => `\`${c}\` = VALUES(\`${c}\`)`).join(', ')}`
-  );
-}
-
-/** A table's upsert: every column but the key and those kept is overwritten (src/db/upsert.ts). */
-function table(name, columns, { key, keep = ['created_at'], defaults = [] }) {
-  const all = ['created_at', 'updated_at', ...RAW, ...columns];
-  const update = all.filter((c) => !key.includes(c) && !keep.includes(c));
-  const defaulted = [...RAW, ...defaults];
-  const sqlByCount = new Map();
+function table(name, columns, key) {
+  const names = columns.map(quote).join(', ');
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const overwrite = columns.filter((c) => !key.includes(c) && c !== 'created_at');
+  const tail = ` ON DUPLICATE KEY UPDATE ${overwrite.map((c) => `${quote(c)} = VALUES(${quote(c)})`).join(', ')}`;
+  const cached = new Map();
+  const statement = (verb, rows, end) => {
+    const id = `${verb}${rows}`;
+    if (!cached.has(id)) {
+      cached.set(id, `${verb} ${quote(name)} (${names}) VALUES ${Array(rows).fill(tuple).join(', ')}${end}`);
+    }
+    return cached.get(id);
+  };
+  const params = (rows) => rows.flatMap((row) => columns.map((c) => row[c] ?? null));
   return {
-    sql(rowCount) {
-      if (!sqlByCount.has(rowCount)) sqlByCount.set(rowCount, upsertSql(name, all, defaulted, update, rowCount));
-      return sqlByCount.get(rowCount);
-    },
-    /** The parameters of `rows` (objects keyed by column), in statement order. */
-    params(rows) {
-      return rows.flatMap((row) => all.filter((c) => !defaulted.includes(c)).map((c) => row[c] ?? null));
-    },
+    /** Upserts `rows` (objects keyed by column; absent = NULL) on `db`. */
+    upsert: (db, rows) => db.query(statement('INSERT INTO', rows.length, tail), params(rows)),
+    insertIgnore: (db, rows) => db.query(statement('INSERT IGNORE INTO', rows.length, ''), params(rows)),
   };
 }
 
@@ -60,12 +71,13 @@ const DEPLOYMENT_STATE = [
 ];
 const deployments = table(
   'cicd_deployments',
-  ['id', 'cicd_scope_id', 'name', 'display_title', 'url', ...DEPLOYMENT_STATE, 'subtask_name'],
-  { key: ['id'] },
+  [...COMMON, 'id', 'cicd_scope_id', 'name', 'display_title', 'url', ...DEPLOYMENT_STATE, 'subtask_name'],
+  ['id'],
 );
 const deploymentCommits = table(
   'cicd_deployment_commits',
   [
+    ...COMMON,
     'id',
     'commit_sha',
     'cicd_scope_id',
@@ -81,21 +93,18 @@ const deploymentCommits = table(
     'prev_success_deployment_commit_id',
     'subtask_name',
   ],
-  { key: ['id', 'commit_sha'] },
+  ['id', 'commit_sha'],
 );
-const boards = table('boards', ['id', 'name', 'description', 'url', 'created_date', 'type'], {
-  key: ['id'],
-  keep: ['created_at', 'description', 'url', 'created_date', 'type'],
-  defaults: ['description', 'url', 'created_date', 'type'],
-});
-/** The board only has to exist: INSERT IGNORE, as src/db/upsert.ts `insertMissingRows` writes it. */
-const boardInsertSql = boards
-  .sql(1)
-  .replace(/^INSERT INTO/, 'INSERT IGNORE INTO')
-  .replace(/ ON DUPLICATE KEY UPDATE .*$/, '');
+const summaries = table(
+  '_tool_webhook_deployment_summaries',
+  ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'],
+  ['cicd_deployment_id'],
+);
+const boards = table('boards', [...COMMON, 'id', 'name', 'description', 'url', 'created_date', 'type'], ['id']);
 const issues = table(
   'issues',
   [
+    ...COMMON,
     'id',
     'url',
     'icon_url',
@@ -129,15 +138,18 @@ const issues = table(
     'due_date',
     'fix_versions',
   ],
-  { key: ['id'] },
+  ['id'],
 );
-const boardIssues = table('board_issues', ['board_id', 'issue_id'], { key: ['board_id', 'issue_id'] });
-const issueAssignees = table('issue_assignees', ['issue_id', 'assignee_id', 'assignee_name'], {
-  key: ['issue_id', 'assignee_id'],
-});
+const boardIssues = table('board_issues', [...COMMON, 'board_id', 'issue_id'], ['board_id', 'issue_id']);
+const issueAssignees = table(
+  'issue_assignees',
+  [...COMMON, 'issue_id', 'assignee_id', 'assignee_name'],
+  ['issue_id', 'assignee_id'],
+);
 const incidents = table(
   'incidents',
   [
+    ...COMMON,
     'id',
     'url',
     'incident_key',
@@ -165,17 +177,31 @@ const incidents = table(
     'assignee_id',
     'assignee_name',
   ],
-  { key: ['id'] },
+  ['id'],
 );
-const incidentAssignees = table('incident_assignees', ['incident_id', 'assignee_id', 'assignee_name'], {
-  key: ['incident_id', 'assignee_id'],
-});
+const incidentAssignees = table(
+  'incident_assignees',
+  [...COMMON, 'incident_id', 'assignee_id', 'assignee_name'],
+  ['incident_id', 'assignee_id'],
+);
 
 const md5 = (text) => createHash('md5').update(text, 'utf8').digest('hex');
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
-const dateOf = (value) => (value === undefined || value === null ? null : new Date(value));
-const durationSec = (started, finished) =>
-  started ? Math.trunc((finished.getTime() - started.getTime()) / 1000) : null;
+
+/**
+ * The dates of a body, read under the first of `names` it uses, for the rows and for the answer's
+ * `dates` (each date sent, under the sender's name, as an ISO instant, in the plugin's field order).
+ */
+function readDates(body, fields) {
+  const values = {};
+  const dates = {};
+  for (const [field, names] of Object.entries(fields)) {
+    const name = names.find((n) => body[n] !== undefined && body[n] !== null);
+    values[field] = name === undefined ? null : new Date(body[name]);
+    if (name !== undefined) dates[name] = values[field].toISOString();
+  }
+  return { values, dates };
+}
 
 /** The id the plugin derives for a deployment sent without one (src/deployments/deployment-ids.ts). */
 function derivedId(environment, started, commits) {
@@ -184,53 +210,57 @@ function derivedId(environment, started, commits) {
   return sha256(JSON.stringify([environment, started ? started.toISOString() : '', pairs])).slice(0, 32);
 }
 
-/** The rows of one deployment: trusts the body entirely (both forms the bench sends). */
+const DEPLOYMENT_DATES = {
+  created: ['createdDate', 'create_time'],
+  started: ['startedDate', 'start_time'],
+  finished: ['finishedDate', 'end_time'],
+};
+
+/**
+ * The rows of one deployment, by the plugin's rules (src/deployments/deployment.service.ts
+ * `buildDeploymentRows`) for the fields the bench sends, in both forms.
+ */
 function deploymentRows(cid, b, receivedAt) {
   const commits = b.deploymentCommits ?? [
     { commitSha: b.commit_sha, repoUrl: b.repo_url, refName: b.ref_name, commitMsg: b.commit_msg },
   ];
+  const { values, dates } = readDates(b, DEPLOYMENT_DATES);
   const environment = String(b.environment ?? 'PRODUCTION').toUpperCase();
-  const started = dateOf(b.startedDate ?? b.start_time);
-  const finished = dateOf(b.finishedDate ?? b.end_time) ?? receivedAt;
-  const created = dateOf(b.createdDate ?? b.create_time) ?? started ?? finished;
-  const result = b.result ?? 'SUCCESS';
+  const started = values.started;
+  const finished = values.finished ?? receivedAt;
+  const duration = started ? Math.trunc((finished.getTime() - started.getTime()) / 1000) || 0 : null;
+  const originalResult = b.result ?? 'SUCCESS';
   const id = b.id ?? derivedId(environment, started, commits);
   const rowId = `webhook:${cid}:${id}`;
+  const scope = `webhook:${cid}`;
+  const url = b.url ?? '';
   const now = new Date();
   const state = {
     created_at: now,
     updated_at: now,
-    result: result.toUpperCase(),
-    status: 'DONE',
-    original_status: 'DONE',
-    original_result: result,
+    ...NO_RAW_DATA,
+    result: originalResult.toUpperCase(),
+    original_result: originalResult,
     environment,
-    original_environment: environment,
-    created_date: created,
+    original_environment: b.originalEnvironment ?? b.original_environment ?? '',
+    created_date: values.created ?? started ?? finished,
     queued_date: null,
     started_date: started,
     finished_date: finished,
-    duration_sec: durationSec(started, finished),
+    duration_sec: duration,
     queued_duration_sec: null,
-  };
-  const deployment = {
-    ...state,
-    id: rowId,
-    cicd_scope_id: `webhook:${cid}`,
-    name: b.name ?? `deploy ${commits.map((c) => c.commitSha).join(',')} to ${environment}`,
-    display_title: b.displayTitle ?? '',
-    url: b.url ?? '',
-    subtask_name: '',
   };
   const commitRows = commits.map((c) => ({
     ...state,
     id: `${rowId}:${md5(c.repoUrl).slice(0, 16)}:${c.commitSha}`,
     commit_sha: c.commitSha,
-    cicd_scope_id: `webhook:${cid}`,
+    cicd_scope_id: scope,
     cicd_deployment_id: rowId,
     name: `deployment for ${c.commitSha}`,
-    display_title: deployment.display_title,
-    url: deployment.url,
+    display_title: c.displayTitle ?? '',
+    url,
+    status: c.status ?? 'DONE',
+    original_status: c.status ?? 'DONE',
     commit_msg: c.commitMsg ?? '',
     ref_name: c.refName ?? '',
     repo_id: '',
@@ -238,7 +268,37 @@ function deploymentRows(cid, b, receivedAt) {
     prev_success_deployment_commit_id: '',
     subtask_name: '',
   }));
-  return { id, deployment, commits: commitRows };
+  const deployment = {
+    ...state,
+    id: rowId,
+    cicd_scope_id: scope,
+    name: b.name ?? `deploy ${commits.map((c) => c.commitSha).join(',')} to ${environment}`,
+    display_title: b.displayTitle ?? '',
+    url,
+    // The first commit's, as DevLake's.
+    status: commitRows[0].status,
+    original_status: commitRows[0].original_status,
+    subtask_name: '',
+  };
+  return { id, deployment, commits: commitRows, dates };
+}
+
+/**
+ * The deployment's summary row (src/deployments/deployment-summary.ts `summaryRowsOf`) from its
+ * commit rows: the ones SUCCESS in PRODUCTION with a finish, or none.
+ */
+function summaryRow(commits) {
+  const counted = commits.filter((c) => c.environment === 'PRODUCTION' && c.result === 'SUCCESS' && c.finished_date);
+  if (counted.length === 0) return undefined;
+  const refs = counted.map((c) => c.ref_name).sort();
+  return {
+    cicd_deployment_id: counted[0].cicd_deployment_id,
+    cicd_scope_id: counted[0].cicd_scope_id,
+    finished_date: new Date(Math.max(...counted.map((c) => c.finished_date.getTime()))),
+    started_date: new Date(Math.min(...counted.map((c) => (c.started_date ?? c.finished_date).getTime()))),
+    ref_low: refs[0],
+    ref_high: refs[refs.length - 1],
+  };
 }
 
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -248,12 +308,12 @@ const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
  * `withTransaction` does (src/db/transaction.ts): concurrent upserts make InnoDB roll one back,
  * and a baseline that answered 500 instead would be doing less work, not better work.
  */
-async function inTransaction(pool, work, attempts = 5) {
+async function inTransaction(pool, work, attempts = 8) {
   for (let attempt = 1; ; attempt += 1) {
     const connection = await pool.getConnection();
     try {
       // The minimal durable write: START TRANSACTION, the rows, COMMIT (the session's own
-      // isolation level, no SET TRANSACTION).
+      // isolation level, no SET TRANSACTION), as the plugin's.
       await connection.query('START TRANSACTION');
       const result = await work(connection);
       await connection.query('COMMIT');
@@ -264,108 +324,106 @@ async function inTransaction(pool, work, attempts = 5) {
     } finally {
       connection.release();
     }
-    await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    const pauseMs = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }
 
-const SUMMARY_INSERT = `INSERT INTO _tool_webhook_deployment_summaries
-    (cicd_deployment_id, cicd_scope_id, finished_date, started_date, ref_low, ref_high)
-  SELECT c.cicd_deployment_id, MIN(c.cicd_scope_id), MAX(c.finished_date),
-         MIN(COALESCE(c.started_date, c.finished_date)), MIN(c.ref_name), MAX(c.ref_name)
-    FROM cicd_deployment_commits c
-   WHERE c.environment = 'PRODUCTION' AND c.result = 'SUCCESS' AND c.finished_date IS NOT NULL
-     AND c.cicd_deployment_id IN (?) GROUP BY c.cicd_deployment_id`;
-
 async function recordDeployment(pool, cid, body) {
   const rows = deploymentRows(cid, body, new Date());
-  const commitIds = rows.commits.map((c) => c.id);
+  const summary = summaryRow(rows.commits);
   await inTransaction(pool, async (db) => {
-    await db.query(deployments.sql(1), deployments.params([rows.deployment]));
-    // First-seen deployments (the bench posts new ids): nothing stale to delete.
-    await db.query(deploymentCommits.sql(rows.commits.length), deploymentCommits.params(rows.commits));
-    // The deployment summary DORA reads (src/deployments/deployment-summary.ts), same SQL.
-    await db.query('DELETE FROM `_tool_webhook_deployment_summaries` WHERE `cicd_deployment_id` IN (?)', [
-      rows.deployment.id,
-    ]);
-    await db.query(SUMMARY_INSERT, [rows.deployment.id]);
+    await deployments.upsert(db, [rows.deployment]);
+    await deploymentCommits.upsert(db, rows.commits);
+    if (summary) await summaries.upsert(db, [summary]);
   });
-  return { deploymentId: rows.deployment.id, id: rows.id, commitIds };
+  return {
+    deploymentId: rows.deployment.id,
+    id: rows.id,
+    commitIds: rows.commits.map((c) => c.id),
+    dates: rows.dates,
+    warnings: [],
+  };
 }
 
+const ISSUE_DATES = {
+  created: ['created_date'],
+  resolved: ['resolution_date'],
+  updated: ['updated_date'],
+};
+
+/** Boards this process wrote: the board only has to exist, so it is inserted once. */
+const boardsMade = new Set();
+
+/** The rows of one issue, by the plugin's rules (src/issues/issue.service.ts `plan`) for the fields the bench sends. */
 async function saveIssue(pool, cid, connectionName, b) {
   const scope = `webhook:${cid}`;
-  const prefixed = (key) => (key === undefined || key === null ? null : `${scope}:${key}`);
-  const key = b.issue_key ?? b.issueKey;
+  const prefixed = (key) => (key === undefined || key === null ? '' : `${scope}:${key}`);
+  const key = b.issue_key;
   const id = prefixed(key);
+  const { values, dates } = readDates(b, ISSUE_DATES);
   const now = new Date();
-  const stamps = { created_at: now, updated_at: now };
-  const sentType = b.type ?? null;
-  const type = sentType === null ? null : sentType.trim().toUpperCase();
+  const stamps = { created_at: now, updated_at: now, ...NO_RAW_DATA };
+  const type = b.type ?? '';
+  const leadTime =
+    b.lead_time_minutes ||
+    (values.created && values.resolved
+      ? Math.max(0, Math.floor((values.resolved.getTime() - values.created.getTime()) / 60_000))
+      : (b.lead_time_minutes ?? 0));
   const issue = {
     ...stamps,
     id,
-    url: b.url ?? null,
-    icon_url: null,
+    url: b.url ?? '',
+    icon_url: '',
     issue_key: key,
     title: b.title,
-    description: b.description ?? null,
-    epic_key: b.epic_key ?? null,
+    description: b.description ?? '',
+    epic_key: b.epic_key ?? '',
     type,
-    original_type: sentType,
+    original_type: '',
     status: b.status,
     original_status: b.original_status,
-    story_point: b.story_point ?? null,
-    resolution_date: dateOf(b.resolution_date),
-    created_date: dateOf(b.created_date),
-    updated_date: dateOf(b.updated_date),
-    lead_time_minutes: b.lead_time_minutes ?? null,
-    original_estimate_minutes: null,
-    time_spent_minutes: null,
-    time_remaining_minutes: null,
+    story_point: b.story_point ?? 0,
+    resolution_date: values.resolved,
+    created_date: values.created,
+    updated_date: values.updated,
+    lead_time_minutes: leadTime,
+    original_estimate_minutes: b.original_estimate_minutes ?? 0,
+    time_spent_minutes: b.time_spent_minutes ?? 0,
+    time_remaining_minutes: b.time_remaining_minutes ?? 0,
     creator_id: prefixed(b.creator_id),
-    creator_name: b.creator_name ?? null,
+    creator_name: b.creator_name ?? '',
     assignee_id: prefixed(b.assignee_id),
-    assignee_name: b.assignee_name ?? null,
+    assignee_name: b.assignee_name ?? '',
     parent_issue_id: prefixed(b.parent_issue_key),
-    priority: b.priority ?? null,
-    severity: null,
-    urgency: null,
-    component: null,
-    original_project: b.board_key ?? null,
-    is_subtask: null,
+    priority: b.priority ?? '',
+    severity: b.severity ?? '',
+    urgency: b.urgency ?? '',
+    component: b.component ?? '',
+    original_project: b.board_key ?? '',
+    is_subtask: false,
     due_date: null,
-    fix_versions: null,
+    fix_versions: '',
   };
-  const incident = type === 'INCIDENT';
+  const incident = type.trim().toUpperCase() === 'INCIDENT';
   const assignee = { ...stamps, assignee_id: issue.assignee_id, assignee_name: issue.assignee_name };
+  const board = { ...stamps, id: scope, name: connectionName, description: '', url: '', created_date: null, type: '' };
   await inTransaction(pool, async (db) => {
-    // The board is created once per process; first-seen issues have nothing stale to delete.
-    if (!boardsMade.has(scope)) {
-      await db.query(boardInsertSql, boards.params([{ ...stamps, id: scope, name: connectionName }]));
-      boardsMade.add(scope);
-    }
-    await db.query(issues.sql(1), issues.params([issue]));
-    await db.query(boardIssues.sql(1), boardIssues.params([{ ...stamps, board_id: scope, issue_id: id }]));
-    if (issue.assignee_id)
-      await db.query(issueAssignees.sql(1), issueAssignees.params([{ ...assignee, issue_id: id }]));
+    if (!boardsMade.has(scope)) await boards.insertIgnore(db, [board]);
+    await issues.upsert(db, [issue]);
+    await boardIssues.upsert(db, [{ ...stamps, board_id: scope, issue_id: id }]);
+    if (issue.assignee_id) await issueAssignees.upsert(db, [{ ...assignee, issue_id: id }]);
     if (incident) {
-      const row = {
-        ...issue,
-        incident_key: issue.issue_key,
-        parent_incident_id: issue.parent_issue_id,
-        table: 'boards',
-        scope_id: scope,
-      };
-      await db.query(incidents.sql(1), incidents.params([row]));
-      if (issue.assignee_id) {
-        await db.query(incidentAssignees.sql(1), incidentAssignees.params([{ ...assignee, incident_id: id }]));
-      }
+      const { issue_key: incidentKey, parent_issue_id: parent, ...same } = issue;
+      await incidents.upsert(db, [
+        { ...same, incident_key: incidentKey, parent_incident_id: parent, table: 'boards', scope_id: scope },
+      ]);
+      if (issue.assignee_id) await incidentAssignees.upsert(db, [{ ...assignee, incident_id: id }]);
     }
   });
-  return { issueId: id, incidentId: incident ? id : null };
+  boardsMade.add(scope);
+  return { issueId: id, incidentId: incident ? id : null, dates, warnings: [] };
 }
-
-const boardsMade = new Set();
 
 const envelope = (data) => ({ code: 0, success: true, message: 'success', causes: null, data });
 

@@ -37,7 +37,8 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
     commits.push([`${id}:0123456789abcdef:${sha}`, sha, scope, id, `deployment for ${sha}`, ...state]);
     commits[commits.length - 1].push('https://github.com/example/app', 'main', finished, finished);
     // The deployment summary, as the plugin writes it with each counted deployment.
-    if (environment === 'PRODUCTION' && result === 'SUCCESS') summaries.push([id, scope, finished, started, 'main', 'main']);
+    if (environment === 'PRODUCTION' && result === 'SUCCESS')
+      summaries.push([id, scope, finished, started, 'main', 'main']);
     const merged = new Date(finished.getTime() - ((i % 48) + 1) * HOUR);
     const opened = new Date(merged.getTime() - ((i % 5) + 1) * 24 * HOUR);
     pullRequests.push([
@@ -191,7 +192,16 @@ export function activityRows(firstId, count, deploymentsEach, now, firstName = 0
     connections.push([cid, `hook-${String(firstName + n).padStart(5, '0')}`, at, at]);
     for (let k = 0; k < deploymentsEach; k += 1) {
       const finished = new Date(at.getTime() - k * HOUR);
-      deployments.push([`${scope}:a-${k}`, scope, `deploy ${k}`, 'SUCCESS', 'PRODUCTION', finished, finished, finished]);
+      deployments.push([
+        `${scope}:a-${k}`,
+        scope,
+        `deploy ${k}`,
+        'SUCCESS',
+        'PRODUCTION',
+        finished,
+        finished,
+        finished,
+      ]);
     }
     issues.push([`${scope}:ISSUE-1`, 'ISSUE-1', 'issue', 'TODO', at, at]);
   }

@@ -3,6 +3,7 @@
 // server's memory; writes bench/RESULTS.md. It reports; it never passes or fails on a time.
 //
 //   node bench/run.mjs [--quick] [--out <file>] [--postgres-only]
+//   node bench/run.mjs --equivalence-only   (the baseline's rows and answers against the plugin's)
 //
 // Needs `npm run build` first (the `bench` script does it) and MariaDB at MYSQL_URL
 // (default mysql://root@127.0.0.1:3306); creates and drops its own database there. Measures the
@@ -38,6 +39,8 @@ const POSTGRES_ONLY = args.includes('--postgres-only');
 const SCALE_ONLY = args.includes('--scale-only');
 /** The bulk import section only (100,000 deployments and 100,000 issues into MariaDB), printed. */
 const BULK_ONLY = args.includes('--bulk-only');
+/** The baseline equivalence check only, on MariaDB, with the rows that differ: exits 1 when any does. */
+const EQUIVALENCE_ONLY = args.includes('--equivalence-only');
 /** Re-renders RESULTS.md from a run's saved figures (bench/tmp/last-run.json) without running anything. */
 const RENDER = args.includes('--render') ? path.resolve(args[args.indexOf('--render') + 1]) : undefined;
 const SAVED = path.join(ROOT, 'bench/tmp/last-run.json');
@@ -46,7 +49,10 @@ const OUT = args.includes('--out')
   : path.join(ROOT, 'bench/RESULTS.md');
 const MYSQL_URL = (process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
 /** A PostgreSQL server where the bench may create and drop a database; the phase is skipped when none answers. */
-const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/$/, '');
+const POSTGRES_URL = (process.env.POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(
+  /\/$/,
+  '',
+);
 const PREFIX = '/api/plugins/webhook';
 
 const SETTINGS = QUICK
@@ -257,6 +263,7 @@ const WRITTEN_TABLES = [
 /** Rows the plugin deletes and re-inserts on every post, so their `created_at` is new each time. */
 const REPLACED_TABLES = ['issue_assignees', 'incident_assignees'];
 
+/** Every written table's rows, each as JSON without the columns allowed to differ, sorted. */
 async function tableSnapshot(db) {
   const snapshot = {};
   for (const table of WRITTEN_TABLES) {
@@ -266,17 +273,45 @@ async function tableSnapshot(db) {
       // `_raw_data_table` / `_raw_data_id` name the plugin's raw event log row of the delivery
       // that last wrote the row; the baseline keeps no event log.
       .map((row) =>
-        JSON.stringify({ ...row, updated_at: undefined, _raw_data_table: undefined, _raw_data_id: undefined, ...volatile }),
+        JSON.stringify({
+          ...row,
+          updated_at: undefined,
+          _raw_data_table: undefined,
+          _raw_data_id: undefined,
+          ...volatile,
+        }),
       )
-      .sort()
-      .join('\n');
+      .sort();
   }
   return snapshot;
 }
 
 /**
+ * What changed in a table when the baseline re-wrote the plugin's rows: the first row only the
+ * plugin's snapshot has, the first only the baseline's has, and the columns where they differ.
+ */
+function rowDifference(table, before, after) {
+  const kept = new Set(after);
+  const plugin = before.find((row) => !kept.has(row));
+  const had = new Set(before);
+  const baseline = after.find((row) => !had.has(row));
+  const lines = [`  ${table}: plugin row  ${plugin ?? '(none)'}`, `  ${table}: baseline row ${baseline ?? '(none)'}`];
+  if (plugin && baseline) {
+    const [a, b] = [JSON.parse(plugin), JSON.parse(baseline)];
+    const columns = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+      (column) => JSON.stringify(a[column]) !== JSON.stringify(b[column]),
+    );
+    lines.push(
+      `  ${table}: differing columns: ${columns.map((c) => `${c} (plugin ${JSON.stringify(a[c])}, baseline ${JSON.stringify(b[c])})`).join(', ')}`,
+    );
+  }
+  return lines;
+}
+
+/**
  * Posts one body of each kind to the plugin, then the same to the baseline (an upsert of the
  * same keys): every table must be unchanged but for `updated_at`, and the answers equal.
+ * Answers the problems (one line each) and the details (both answers, the rows that differ).
  */
 async function checkEquivalence(db, plugin, baseline, connection) {
   const cases = [
@@ -286,6 +321,7 @@ async function checkEquivalence(db, plugin, baseline, connection) {
     ['issue', 10],
   ];
   const problems = [];
+  const details = [];
   for (const [scenario, n] of cases) {
     const body = JSON.stringify(sampleBody(scenario, 'equivalence', n));
     const post = async (server) => {
@@ -297,22 +333,33 @@ async function checkEquivalence(db, plugin, baseline, connection) {
       return { status: res.status, body: await res.json() };
     };
     const fromPlugin = await post(plugin);
+    // The plugin refreshes DevLake's DORA tables after answering (gathering writes for 50 ms):
+    // the rows are read once that is done, so that nothing it writes later is taken for the baseline's.
+    await sleep(300);
     const before = await tableSnapshot(db);
     const fromBaseline = await post(baseline);
     const after = await tableSnapshot(db);
+    const label = `${scenario}#${n}`;
     if (fromPlugin.status !== 200 || fromBaseline.status !== 200) {
       problems.push(
-        `${scenario}#${n}: statuses ${fromPlugin.status}/${fromBaseline.status} ${JSON.stringify(fromBaseline.body)}`,
+        `${label}: statuses ${fromPlugin.status}/${fromBaseline.status} ${JSON.stringify(fromBaseline.body)}`,
       );
     }
     if (JSON.stringify(fromPlugin.body.data) !== JSON.stringify(fromBaseline.body.data)) {
-      problems.push(`${scenario}#${n}: answers differ`);
+      problems.push(`${label}: answers differ`);
+      details.push(
+        `${label}: answers differ`,
+        `  plugin   ${JSON.stringify(fromPlugin.body.data)}`,
+        `  baseline ${JSON.stringify(fromBaseline.body.data)}`,
+      );
     }
     for (const table of WRITTEN_TABLES) {
-      if (before[table] !== after[table]) problems.push(`${scenario}#${n}: ${table} differs`);
+      if (before[table].join('\n') === after[table].join('\n')) continue;
+      problems.push(`${label}: ${table} differs`);
+      details.push(`${label}: ${table} differs`, ...rowDifference(table, before[table], after[table]));
     }
   }
-  return problems;
+  return { problems, details };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,8 +625,17 @@ async function activityAtScale(server, insert) {
     const first = await timeGet(`${base}?limit=100`);
     const deep = await timeGet(`${base}?limit=100&offset=${Math.max(0, size - 100)}`);
     const search = await timeGet(`${base}?search=hook-0001`);
-    results.push({ size, total: first.body.total, first: first.ms, deep: deep.ms, search: search.ms, found: search.body.total });
-    log(`activity ${size}: first page ${fmt(first.ms, 1)} ms, deep page ${fmt(deep.ms, 1)} ms, search ${fmt(search.ms, 1)} ms`);
+    results.push({
+      size,
+      total: first.body.total,
+      first: first.ms,
+      deep: deep.ms,
+      search: search.ms,
+      found: search.body.total,
+    });
+    log(
+      `activity ${size}: first page ${fmt(first.ms, 1)} ms, deep page ${fmt(deep.ms, 1)} ms, search ${fmt(search.ms, 1)} ms`,
+    );
   }
   return results;
 }
@@ -622,7 +678,7 @@ async function mariadbPhase(report) {
     baseline = await startBaseline(dbUrl, connection.name);
     baseline.role = 'baseline';
 
-    report.equivalence = await checkEquivalence(admin, plugin, baseline, connection);
+    report.equivalence = (await checkEquivalence(admin, plugin, baseline, connection)).problems;
     log(
       `baseline equivalence: ${report.equivalence.length === 0 ? 'identical rows and answers' : report.equivalence.join('; ')}`,
     );
@@ -890,7 +946,7 @@ function analysis(report) {
     '',
     '### Proposed, not made',
     '',
-    '- `withTransaction` sends `SET TRANSACTION ISOLATION LEVEL READ COMMITTED` before every transaction (one round trip of each write; the baseline sends it too). A host that sets READ COMMITTED for its sessions could let the plugin skip it; the plugin does not change session state of a host\'s pooled connections.',
+    "- `withTransaction` sends `SET TRANSACTION ISOLATION LEVEL READ COMMITTED` before every transaction (one round trip of each write; the baseline sends it too). A host that sets READ COMMITTED for its sessions could let the plugin skip it; the plugin does not change session state of a host's pooled connections.",
     "- Issues: every issue POST upserts the connection's board row first, which row-locks it, so all issue POSTs of one connection are serialised in MariaDB; the board could be written once per connection (on the first issue) instead of on every POST.",
   ];
 }
@@ -944,12 +1000,7 @@ function writeResults(report) {
     lite.text,
     '',
     ...(report.postgres
-      ? [
-          '## Ingestion on PostgreSQL (plugin only)',
-          '',
-          figureTable(report.postgres.runs, ['plugin']).text,
-          '',
-        ]
+      ? ['## Ingestion on PostgreSQL (plugin only)', '', figureTable(report.postgres.runs, ['plugin']).text, '']
       : []),
     '## Database round trips per request (MariaDB)',
     '',
@@ -1018,6 +1069,36 @@ async function profileOnly() {
   }
 }
 
+async function equivalenceOnly() {
+  const dbName = `dlw_bench_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: MYSQL_URL, timezone: 'Z', supportBigNumbers: true });
+  await admin.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.query(`USE \`${dbName}\``);
+  const dbUrl = `${MYSQL_URL}/${dbName}`;
+  let plugin;
+  let baseline;
+  try {
+    plugin = await startPlugin(dbUrl);
+    const connection = await createConnection(plugin, 'bench');
+    baseline = await startBaseline(dbUrl, connection.name);
+    const { problems, details } = await checkEquivalence(admin, plugin, baseline, connection);
+    if (problems.length === 0) {
+      log('baseline equivalence: identical rows and answers');
+    } else {
+      log(`baseline equivalence: ${problems.length} problem(s)`);
+      process.stdout.write(`${problems.join('\n')}\n\n${details.join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await stopChild(baseline);
+    await stopChild(plugin);
+    await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await admin.end();
+  }
+  for (const [name, seen] of serverOutput)
+    log(`${name}: ${seen.lines} line(s) on stderr, first: ${seen.first.join(' | ')}`);
+}
+
 async function scaleOnly() {
   const dbName = `dlw_bench_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection({ uri: MYSQL_URL, timezone: 'Z', supportBigNumbers: true });
@@ -1030,7 +1111,10 @@ async function scaleOnly() {
     const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb');
     const report = { mariadb: { dora: scale.spread, doraInWindow: scale.inWindow, activity: scale.activity } };
     const text = [
-      `Produced by \`node bench/run.mjs --scale-only\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}; ${os.cpus().length} cores.`,
+      `Produced by \`node bench/run.mjs --scale-only\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after: ${os
+        .loadavg()
+        .map((v) => v.toFixed(2))
+        .join(', ')}; ${os.cpus().length} cores.`,
       '',
       ...scaleSection(report),
     ].join('\n');
@@ -1095,7 +1179,11 @@ async function timedImport(dbUrl, file, connectionName) {
   const code = await new Promise((resolve) => child.on('close', resolve));
   clearInterval(timer);
   const seconds = (performance.now() - started) / 1000;
-  const summary = output.trim().split('\n').find((line) => /records read/.test(line)) ?? output.trim().slice(-300);
+  const summary =
+    output
+      .trim()
+      .split('\n')
+      .find((line) => /records read/.test(line)) ?? output.trim().slice(-300);
   const rss = samples.filter(Number.isFinite);
   return { code, seconds, summary, rssMiB: { min: Math.min(...rss), max: Math.max(...rss), samples: rss.length } };
 }
@@ -1153,6 +1241,10 @@ function bulkSection(bulk) {
 async function main() {
   if (PROFILE_ONLY) return profileOnly();
   if (SCALE_ONLY) return scaleOnly();
+  if (EQUIVALENCE_ONLY) {
+    if (!existsSync(PLUGIN_MAIN)) throw new Error(`${PLUGIN_MAIN} is missing: run \`npm run build\` first`);
+    return equivalenceOnly();
+  }
   if (RENDER) {
     writeResults(JSON.parse(readFileSync(RENDER, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)));
     return log(`wrote ${path.relative(process.cwd(), OUT)} from ${RENDER}`);
@@ -1182,9 +1274,11 @@ async function main() {
   if (BULK_ONLY) return bulkPhase(report);
   if (POSTGRES_ONLY) {
     await postgresPhase(report);
-  await bulkPhase(report);
+    await bulkPhase(report);
     if (report.postgres) {
-      process.stdout.write(`${figureTable(report.postgres.runs, ['plugin']).text}\n\n${doraTable(report.postgres.dora)}\n`);
+      process.stdout.write(
+        `${figureTable(report.postgres.runs, ['plugin']).text}\n\n${doraTable(report.postgres.dora)}\n`,
+      );
     }
     return;
   }
