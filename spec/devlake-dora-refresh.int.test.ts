@@ -28,7 +28,6 @@ describe("DevLake's DORA tables: a failed background refresh", () => {
     await server.plugin.settled();
 
     await runSql(server.db.dataSource, `ALTER TABLE ${LINKS} RENAME TO ${LINKS}_away`);
-    let renamedBack = false;
     try {
       const incident = await server.request.post(`${BASE}/connections/${id}/issues`).send({
         issueKey: 'INC-1',
@@ -50,9 +49,7 @@ describe("DevLake's DORA tables: a failed background refresh", () => {
       expect(server.logger.lines.some((line) => line.includes("DevLake's DORA tables: refresh failed"))).toBe(true);
     } finally {
       await runSql(server.db.dataSource, `ALTER TABLE ${LINKS}_away RENAME TO ${LINKS}`);
-      renamedBack = true;
     }
-    expect(renamedBack).toBe(true);
     // The retry (every second) writes the link once the table is back.
     await server.plugin.settled();
     const links = await runSql(
