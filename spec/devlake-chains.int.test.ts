@@ -1,6 +1,7 @@
 import { dateOf } from '../src/dora/lead-time.queries';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 import { runSql } from './helpers/test-db';
+import { rebuildSummary } from '../src/server/rebuild-summary';
 
 type Row = Record<string, unknown>;
 
@@ -114,5 +115,16 @@ describe("DevLake's chain of successful deployments, kept current under every ki
     );
     // The scenario did build chains (not only first rows).
     expect(Number(counted[0].n)).toBeGreaterThan(10);
+
+    // Lost pointers (rows DevLake rewrote, a crash before a refresh): the rebuild command restores them.
+    await runSql(server.db.dataSource, `UPDATE cicd_deployment_commits SET prev_success_deployment_commit_id = ''`);
+    expect((await wrongPointers(server)).length).toBeGreaterThan(10);
+    const output = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await rebuildSummary({ DB_URL: server.db.url });
+    } finally {
+      output.mockRestore();
+    }
+    expect(await wrongPointers(server)).toEqual([]);
   });
 });
