@@ -18,10 +18,11 @@ export async function withTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
   attempts = 8,
+  options: { readCommitted?: boolean } = {},
 ): Promise<T> {
   const started = performance.now();
   try {
-    return await runTransaction(dataSource, work, attempts);
+    return await runTransaction(dataSource, work, attempts, options.readCommitted === true);
   } finally {
     // For the request's log line and the database-time metric.
     addDatabaseTime(performance.now() - started);
@@ -32,6 +33,7 @@ async function runTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
   attempts: number,
+  readCommitted: boolean,
 ): Promise<T> {
   const isolation = dialectOf(dataSource).writeIsolation;
   if (!isolation) {
@@ -49,7 +51,12 @@ async function runTransaction<T>(
       // trip on every transaction. Writes go by primary key, and a first-seen deployment or
       // issue deletes nothing, so the gap locks of REPEATABLE READ only meet re-posts; a
       // deadlock there is rolled back by the server and retried here.
-      return await dataSource.transaction(work);
+      // READ COMMITTED on request (background work that reads much and writes by key): InnoDB
+      // then takes no gap locks, which ingestion's inserts would otherwise meet. PostgreSQL's
+      // default is READ COMMITTED already.
+      return readCommitted && dialectOf(dataSource).engine === 'mysql'
+        ? await dataSource.transaction('READ COMMITTED', work)
+        : await dataSource.transaction(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
       addDatabaseRetry();

@@ -352,6 +352,7 @@ export class DeploymentService {
         repoUrl: row.repoUrl ?? '',
         environment: row.environment ?? null,
         finishedDate: row.finishedDate ?? null,
+        leftChains: row.result !== 'SUCCESS' || !row.finishedDate,
       };
       written.set(chainKey(row.id as string, row.result ?? null, touch), touch);
     }
@@ -384,14 +385,18 @@ export class DeploymentService {
         if (written.has(key)) unchanged.add(key);
         else removed.push(touch);
       }
-      // A commit row's id starts with its deployment's, so one NOT IN over the group's commits
-      // is each deployment's own list.
-      await manager.query(
-        dialectOf(manager).sql(
-          `DELETE FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)}) AND id NOT IN (${placeholders(commitIds)})`,
-        ),
-        [...deploymentIds, ...commitIds],
-      );
+      // The commits the new payload no longer lists, by primary key: only those rows are locked
+      // (a range over the deployment's rows would also lock the gaps concurrent inserts need),
+      // and a re-post of the same commits deletes nothing.
+      const listed = new Set(commitIds);
+      const stale = before.filter((row) => !listed.has(row.id)).map((row) => row.id);
+      for (let start = 0; start < stale.length; start += IDS_PER_DELETE) {
+        const batch = stale.slice(start, start + IDS_PER_DELETE);
+        await manager.query(
+          dialectOf(manager).sql(`DELETE FROM cicd_deployment_commits WHERE id IN (${placeholders(batch)})`),
+          batch,
+        );
+      }
       // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
       await manager.query(
         dialectOf(manager).sql(

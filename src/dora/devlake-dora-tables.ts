@@ -3,6 +3,7 @@ import { dialectOf } from '../db/dialect';
 import { escapeQuery } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import type { Logger } from '../logger';
+import { outsideRequest } from '../http/request-context';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
@@ -41,6 +42,8 @@ export interface ChainTouch {
   environment: string | null;
   /** The finish of a row a write put or removed in this chain. */
   finishedDate: Date | null;
+  /** A row written that is in no chain now (not a success, or no finish): its pointer goes. */
+  leftChains?: boolean;
 }
 
 /** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
@@ -84,7 +87,7 @@ export class DevLakeDoraTables {
    */
   async refreshChains(manager: EntityManager, scopeId: string, touched: ChainTouch[]): Promise<void> {
     // A touched row that is in no chain now (not a success, or no finish) points nowhere.
-    const ids = [...new Set(touched.map((touch) => touch.id))];
+    const ids = [...new Set(touched.filter((touch) => touch.leftChains).map((touch) => touch.id))];
     for (const batch of batches(ids)) {
       await execute(
         manager,
@@ -135,26 +138,25 @@ export class DevLakeDoraTables {
     let previous = '';
     let rows: Row[];
     if (span) {
-      const [before, inSpan, after] = await Promise.all([
-        select(
-          manager,
-          `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
+      // One after another: a transaction's connection takes one query at a time.
+      const before = await select(
+        manager,
+        `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
             ORDER BY finished_date DESC, id DESC LIMIT 1`,
-          { ...group, from: span.from },
-        ),
-        select(
-          manager,
-          `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+        { ...group, from: span.from },
+      );
+      const inSpan = await select(
+        manager,
+        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
             WHERE ${inGroup} AND finished_date >= :from AND finished_date <= :to ORDER BY finished_date, id`,
-          { ...group, ...span },
-        ),
-        select(
-          manager,
-          `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+        { ...group, ...span },
+      );
+      const after = await select(
+        manager,
+        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
             WHERE ${inGroup} AND finished_date > :to ORDER BY finished_date, id LIMIT 1`,
-          { ...group, to: span.to },
-        ),
-      ]);
+        { ...group, to: span.to },
+      );
       previous = before.length > 0 ? String(before[0].id) : '';
       rows = [...inSpan, ...after];
     } else {
@@ -483,10 +485,13 @@ export class DoraTablesRefresher {
   /** Starts a refresh after `GATHER_MS`, unless one is running, waiting or about to retry (they take this work too). */
   private soon(): void {
     if (this.running || this.retryTimer || this.gatherTimer) return;
-    this.gatherTimer = setTimeout(() => {
-      this.gatherTimer = undefined;
-      this.start();
-    }, GATHER_MS);
+    // The refresh is nobody's request: its database time and retries are its own.
+    this.gatherTimer = outsideRequest(() =>
+      setTimeout(() => {
+        this.gatherTimer = undefined;
+        this.start();
+      }, GATHER_MS),
+    );
     this.gatherTimer.unref();
   }
 
@@ -497,7 +502,7 @@ export class DoraTablesRefresher {
     this.running = (async () => {
       let failed = false;
       try {
-        await withTransaction(this.dataSource, (manager) => this.apply(manager, work));
+        await withTransaction(this.dataSource, (manager) => this.apply(manager, work), 8, { readCommitted: true });
       } catch (error) {
         failed = true;
         this.requeue(work);
@@ -508,10 +513,12 @@ export class DoraTablesRefresher {
             : "DevLake's DORA tables: refresh failed; trying again",
         );
         if (!this.closing) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            this.start();
-          }, RETRY_MS);
+          this.retryTimer = outsideRequest(() =>
+            setTimeout(() => {
+              this.retryTimer = undefined;
+              this.start();
+            }, RETRY_MS),
+          );
           this.retryTimer.unref();
         }
       } finally {

@@ -105,6 +105,17 @@ function pullRequestOf(row: Row): PullRequestFacts {
 export class LeadTimeQueries {
   constructor(private readonly db: Runner) {}
 
+  /**
+   * Runs independent queries side by side on a DataSource (each takes a pooled connection), one
+   * after another in a transaction: its one connection takes one query at a time.
+   */
+  private async together<T extends readonly unknown[]>(tasks: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+    if ('driver' in this.db) return (await Promise.all(tasks.map((task) => task()))) as unknown as T;
+    const out: unknown[] = [];
+    for (const task of tasks) out.push(await task());
+    return out as unknown as T;
+  }
+
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
     const dataSource = 'driver' in this.db ? this.db : this.db.connection;
     const [text, values] = escapeQuery(dataSource, sql, parameters);
@@ -176,10 +187,10 @@ export class LeadTimeQueries {
     const prs = (await this.pullRequestsById(ids)).map(pullRequestOf);
     if (prs.length === 0) return [];
     const earliest = new Date(Math.min(...prs.map((p) => p.merged.getTime())));
-    const [deployments, exact, links] = await Promise.all([
-      this.deploymentsSince(scope.cicdScopes, earliest),
-      this.exactByCommit(scope.cicdScopes, [...new Set(prs.flatMap((p) => (p.sha ? [p.sha] : [])))]),
-      this.linksOf(prs.map((p) => p.id)),
+    const [deployments, exact, links] = await this.together([
+      () => this.deploymentsSince(scope.cicdScopes, earliest),
+      () => this.exactByCommit(scope.cicdScopes, [...new Set(prs.flatMap((p) => (p.sha ? [p.sha] : [])))]),
+      () => this.linksOf(prs.map((p) => p.id)),
     ]);
     const changes: AttributableChange[] = prs.map((p) => ({
       ...p,
@@ -220,33 +231,36 @@ export class LeadTimeQueries {
     // No end: the latest date every engine stores (MySQL datetime ends in 9999).
     const until = to ?? new Date(Date.UTC(9999, 11, 31));
     const window = { scopes: scope.cicdScopes, repos: scope.repos, ...COUNTED, from, until };
-    const [deployments, bounds, byCommit, byLink] = await Promise.all([
-      known ?? this.deploymentsSince(scope.cicdScopes, from),
-      this.select(
-        `SELECT c.cicd_scope_id AS scope, c.ref_name AS ref, MAX(COALESCE(c.started_date, c.finished_date)) AS started
+    const [deployments, bounds, byCommit, byLink] = await this.together([
+      () => (known ? Promise.resolve(known) : this.deploymentsSince(scope.cicdScopes, from)),
+      () =>
+        this.select(
+          `SELECT c.cicd_scope_id AS scope, c.ref_name AS ref, MAX(COALESCE(c.started_date, c.finished_date)) AS started
            FROM cicd_deployment_commits c
           WHERE ${COUNTED_ROW} AND c.finished_date < :from
           GROUP BY c.cicd_scope_id, c.ref_name`,
-        { scopes: scope.cicdScopes, ...COUNTED, from },
-      ),
-      this.select(
-        // Driven from the window's counted rows into (base_repo_id, merge_commit_sha): a condition on
-        // p.merged_date here made MariaDB walk every pull request of the repository instead.
-        `SELECT p.id AS id, c.commit_sha AS sha, c.cicd_deployment_id AS deployment,
+          { scopes: scope.cicdScopes, ...COUNTED, from },
+        ),
+      () =>
+        this.select(
+          // Driven from the window's counted rows into (base_repo_id, merge_commit_sha): a condition on
+          // p.merged_date here made MariaDB walk every pull request of the repository instead.
+          `SELECT p.id AS id, c.commit_sha AS sha, c.cicd_deployment_id AS deployment,
                 p.merged_date AS merged, p.created_date AS created
            FROM cicd_deployment_commits c
            JOIN pull_requests p ON p.merge_commit_sha = c.commit_sha
           WHERE ${COUNTED_ROW} AND c.finished_date >= :from AND p.base_repo_id IN (:...repos)`,
-        window,
-      ),
-      this.select(
-        `SELECT ${PR_COLUMNS} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+          window,
+        ),
+      () =>
+        this.select(
+          `SELECT ${PR_COLUMNS} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
            JOIN _tool_webhook_pull_request_deployments l ON l.cicd_deployment_id = s.cicd_deployment_id
            JOIN pull_requests p ON p.id = l.pull_request_id
           WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from
             AND p.base_repo_id IN (:...repos) AND p.merged_date < :until AND p.created_date IS NOT NULL`,
-        window,
-      ),
+          window,
+        ),
     ]);
 
     // Step 2: the latest start before `from` per repository, for each branch and for refs naming none.
@@ -310,9 +324,9 @@ export class LeadTimeQueries {
     const all = [...prs.values()];
     const early = all.filter((p) => p.merged.getTime() < from.getTime());
     const shas = (list: PullRequestFacts[]) => [...new Set(list.flatMap((p) => (p.sha ? [p.sha] : [])))];
-    const [before, links] = await Promise.all([
-      this.exactByCommit(scope.cicdScopes, shas(early), from),
-      this.linksOfScope(scope.repos, all),
+    const [before, links] = await this.together([
+      () => this.exactByCommit(scope.cicdScopes, shas(early), from),
+      () => this.linksOfScope(scope.repos, all),
     ]);
     const knownIds = new Set(deployments.map((d) => d.id));
     const missing = new Set<string>();

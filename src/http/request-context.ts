@@ -109,3 +109,11 @@ export function addDatabaseRetry(): void {
   const context = storage.getStore();
   if (context) context.dbRetries += 1;
 }
+
+/**
+ * Runs `work` outside any request's context: background work a request starts (a timer) would
+ * otherwise count its database time and retries against that request.
+ */
+export function outsideRequest<T>(work: () => T): T {
+  return storage.exit(work);
+}
