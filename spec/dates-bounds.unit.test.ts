@@ -141,3 +141,40 @@ describe('what is not a written date-time at all', () => {
     expect(iso(new Date('2020-03-01T12:00:00Z'))).toBe('2020-03-01T12:00:00.000Z');
   });
 });
+
+describe('epoch numbers: seconds or milliseconds by magnitude, inside the years 1000-9999', () => {
+  const EPOCH_OUT_OF_YEARS = 'invalid: as an epoch number is outside the years 1000-9999';
+
+  it('reads a negative epoch number by its magnitude too: seconds below 100000000000, milliseconds from it on', () => {
+    expect(iso(-1)).toBe('1969-12-31T23:59:59.000Z');
+    expect(iso('-1577880000')).toBe('1920-01-01T12:00:00.000Z');
+    expect(iso(-99_999_999_999)).toMatch(/^invalid: /);
+    expect(iso(-100_000_000_000)).toBe('1966-10-31T14:13:20.000Z');
+  });
+
+  it.each([
+    ['the first millisecond of year 1000', -30_610_224_000_000, '1000-01-01T00:00:00.000Z'],
+    ['the last millisecond of year 9999', 253_402_300_799_999, '9999-12-31T23:59:59.999Z'],
+    ['the first second of year 1000', -30_610_224_000, '1000-01-01T00:00:00.000Z'],
+  ])('accepts %s', (_label, input, expected) => {
+    expect(iso(input)).toBe(expected);
+    expect(iso(String(input))).toBe(expected);
+  });
+
+  it.each([
+    ['the last millisecond of year 999', -30_610_224_000_001],
+    ['the first millisecond of year 10000', 253_402_300_800_000],
+    ['the last second of year 999', -30_610_224_001],
+    ['a millisecond count past what a Date holds', 1e20],
+  ])('rejects %s, naming the years', (_label, input) => {
+    expect(iso(input)).toBe(EPOCH_OUT_OF_YEARS);
+  });
+
+  it('rejects what is no finite number: NaN and Infinity from a host, or too many digits in text', () => {
+    const NOT_FINITE = 'invalid: is not a finite epoch number';
+    expect(iso(Number.NaN)).toBe(NOT_FINITE);
+    expect(iso(Number.POSITIVE_INFINITY)).toBe(NOT_FINITE);
+    expect(iso(Number.NEGATIVE_INFINITY)).toBe(NOT_FINITE);
+    expect(iso('1'.padEnd(400, '0'))).toBe(NOT_FINITE);
+  });
+});

@@ -1,10 +1,19 @@
-import express, { type RequestHandler } from 'express';
+import { EventEmitter } from 'node:events';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import type { ApiKey } from '../src/auth/api-key.entity';
 import { CONNECTION_KEY_TYPE, GENERAL_KEY_TYPE, type ApiKeyService } from '../src/auth/api-key.service';
 import { readAuthorization } from '../src/auth/credentials';
-import { createGuards, principalName, principalOf } from '../src/auth/guards';
+import {
+  actAs,
+  comesFromAnotherSite,
+  createGuards,
+  pathForKeyRule,
+  principalName,
+  principalOf,
+  type Principal,
+} from '../src/auth/guards';
 import { errorHandler } from '../src/http/error-handler';
 import type { Logger } from '../src/logger';
 import { resolveOptions, type WebhookPluginOptions } from '../src/options';
@@ -28,6 +37,18 @@ function recordingLogger(lines: LogLine[]): Logger {
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/**
+ * A request the guards neither answer nor pass on would leave its client waiting until the
+ * test times out, and so would every later one: the fixture answers such a request 504 after
+ * a few seconds, and the tests after it fail at once, so that a guard that hangs fails this
+ * file in seconds (and a mutant that makes it hang is caught quickly).
+ */
+const NO_ANSWER_MS = 3_000;
+let stalled: string | undefined;
+beforeEach(() => {
+  if (stalled) throw new Error(`an earlier request got no answer (${stalled}): the guards hang`);
+});
 
 let nextKeyId = 1;
 function key(plaintext: string, fields: Partial<ApiKey>): [string, ApiKey] {
@@ -72,6 +93,12 @@ const KEYS = new Map<string, ApiKey>([
   key('notYetExpired', { expiredAt: new Date(Date.now() + 3_600_000) }),
   key('expiresAtNoon', { expiredAt: new Date('2026-03-02T12:00:00Z') }),
   key('noteUseFails', { allowedPath: '.*' }),
+  key('generalConn12Admin', { allowedPath: '/plugins/webhook/connections/12(/.*)?' }),
+  key('generalConn100', { allowedPath: '/plugins/webhook/connections/100/.*' }),
+  key('generalConn100Admin', { allowedPath: '/plugins/webhook/connections/100(/.*)?' }),
+  key('generalTeamA', { allowedPath: '/plugins/webhook/connections/by-name/team-a/.*' }),
+  key('generalTeamAAdmin', { allowedPath: '/plugins/webhook/connections/by-name/team-a(/.*)?' }),
+  key('generalUnderDevlake', { allowedPath: '/devlake/plugins/webhook/connections/12/.*' }),
 ]);
 const idOf = (plaintext: string) => (KEYS.get(plaintext) as ApiKey).id;
 
@@ -80,12 +107,15 @@ interface Fixture {
   lines: LogLine[];
   lookups: string[];
   uses: number[];
+  /** Who each refused request was authenticated as, seen by what runs after the refusal. */
+  refusedAs: Principal['kind'][];
 }
 
 function fixture(settings: Partial<WebhookPluginOptions> = {}, requireApiKey = false, noteUseFailure?: Error): Fixture {
   const lines: LogLine[] = [];
   const lookups: string[] = [];
   const uses: number[] = [];
+  const refusedAs: Principal['kind'][] = [];
   const apiKeys = {
     findByPlaintext: async (plaintext: string) => {
       lookups.push(plaintext);
@@ -111,6 +141,14 @@ function fixture(settings: Partial<WebhookPluginOptions> = {}, requireApiKey = f
   const who: RequestHandler = (_req, res) => {
     res.json({ kind: principalOf(res).kind, name: principalName(res) });
   };
+  // What the plugin's replay (a host principal) and its native sources (a signature) do.
+  const as =
+    (principal: Principal): RequestHandler =>
+    (_req, res, next) => {
+      actAs(res, principal);
+      next();
+    };
+  const signature: Principal = { kind: 'signature', source: 'github' };
   // Mounted as a host mounts the plugin's router: at the root, under /api and under /rest.
   const router = express.Router();
   router.post(
@@ -120,13 +158,48 @@ function fixture(settings: Partial<WebhookPluginOptions> = {}, requireApiKey = f
     guards.ingestion,
     who,
   );
-  router.get('/plugins/webhook/connections', guards.authenticate, guards.admin, who);
+  router.all('/plugins/webhook/connections', guards.authenticate, guards.admin, who);
+  // Admin routes that hang under one connection, by id and by name.
+  router.get('/plugins/webhook/connections/:connectionId/activity', guards.authenticate, guards.admin, who);
+  router.get('/plugins/webhook/connections/:connectionId/events/:eventId', guards.authenticate, guards.admin, who);
+  router.get('/plugins/webhook/connections/by-name/:connectionName/activity', guards.authenticate, guards.admin, who);
+  router.post(
+    '/replayed/:connectionId/deployments',
+    as({ kind: 'host' }),
+    guards.authenticate,
+    connectionFromPath,
+    guards.ingestion,
+    who,
+  );
+  router.post(
+    '/signed/:connectionId/deployments',
+    as(signature),
+    guards.authenticate,
+    connectionFromPath,
+    guards.ingestion,
+    who,
+  );
+  router.get('/signed/connections', as(signature), guards.authenticate, guards.admin, who);
   const app = express();
+  app.use((req, res, next) => {
+    const timer = setTimeout(() => {
+      stalled = `${req.method} ${req.originalUrl}`;
+      res.status(504).json({ message: 'the guards neither answered nor went on' });
+    }, NO_ANSWER_MS);
+    res.on('close', () => clearTimeout(timer));
+    next();
+  });
   app.use('/api', router);
   app.use('/rest', router);
+  app.use('/devlake', router);
   app.use(router);
+  const observeRefusal: ErrorRequestHandler = (error, _req, res, next) => {
+    refusedAs.push(principalOf(res).kind);
+    next(error);
+  };
+  app.use(observeRefusal);
   app.use(errorHandler(options.logger));
-  return { app, lines, lookups, uses };
+  return { app, lines, lookups, uses, refusedAs };
 }
 
 const post = (f: Fixture, connectionId: number, plaintext: string, prefix = '') =>
@@ -462,5 +535,292 @@ describe('reading the Authorization header', () => {
       kind: 'malformed',
       reason: 'the Authorization header is not "<scheme> <credentials>"',
     });
+  });
+});
+
+describe("a connection's key without its connection", () => {
+  it('is, to what runs after the refusal (the event log names the sender), a key of no connection', async () => {
+    const f = fixture();
+    expect((await post(f, 12, 'connNoExtra')).status).toBe(403);
+    expect((await post(f, 12, 'conn12')).status).toBe(200);
+    expect((await post(f, 1, 'conn12')).status).toBe(403);
+    expect(f.refusedAs).toEqual(['general-key', 'connection-key']);
+  });
+});
+
+describe('a rule for the routes under one connection must open the connection itself (admin)', () => {
+  const admin = (f: Fixture, path: string, plaintext: string) =>
+    request(f.app).get(path).set('Authorization', `Bearer ${plaintext}`);
+
+  it.each([
+    ['generalConn12', '/plugins/webhook/connections/12/activity'],
+    ['generalConn12', '/api/plugins/webhook/connections/12/activity'],
+    ['generalConn12', '/plugins/webhook/connections/12/events/7'],
+    ['generalConn100', '/plugins/webhook/connections/100/activity'],
+    ['generalTeamA', '/plugins/webhook/connections/by-name/team-a/activity'],
+  ])('refuses %s, whose rule opens only what lies under the connection, on %s', async (plaintext, path) => {
+    const f = fixture();
+    const res = await admin(f, path, plaintext);
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe('this API key is not allowed on this path');
+  });
+
+  it.each([
+    ['generalConn12Admin', '/plugins/webhook/connections/12/activity'],
+    ['generalConn12Admin', '/rest/plugins/webhook/connections/12/events/7'],
+    ['generalConn100Admin', '/plugins/webhook/connections/100/activity'],
+    ['generalTeamAAdmin', '/plugins/webhook/connections/by-name/team-a/activity'],
+  ])('lets %s, whose rule also opens the connection, in on %s', async (plaintext, path) => {
+    const f = fixture();
+    const res = await admin(f, path, plaintext);
+    expect(res.status).toBe(200);
+    expect(res.body.kind).toBe('general-key');
+  });
+
+  it('holds a connection named by id to its own rule: 12 opens neither 1 nor 120', async () => {
+    const f = fixture();
+    expect((await admin(f, '/plugins/webhook/connections/120/activity', 'generalConn12Admin')).status).toBe(403);
+    expect((await admin(f, '/plugins/webhook/connections/1/activity', 'generalConn12Admin')).status).toBe(403);
+  });
+
+  it('checks the connection even when a later segment holds a line separator', async () => {
+    const f = fixture();
+    const res = await admin(f, '/plugins/webhook/connections/12/events/%E2%80%A8', 'generalConn12');
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('the path a rule is matched against', () => {
+  const at = (originalUrl: string) => pathForKeyRule({ originalUrl, url: originalUrl } as Request);
+
+  it('drops only a leading /api or /rest, never a connection named api or rest', () => {
+    expect(at('/api/plugins/webhook/connections/by-name/rest/deployments')).toBe(
+      '/plugins/webhook/connections/by-name/rest/deployments',
+    );
+    expect(at('/rest/plugins/webhook/connections/by-name/api/deployments')).toBe(
+      '/plugins/webhook/connections/by-name/api/deployments',
+    );
+    expect(at('/plugins/webhook/connections/by-name/api/deployments')).toBe(
+      '/plugins/webhook/connections/by-name/api/deployments',
+    );
+  });
+
+  it("is the whole path the client asked for, the host's own mount point included", async () => {
+    const f = fixture();
+    expect((await post(f, 12, 'generalUnderDevlake', '/devlake')).status).toBe(200);
+    expect((await post(f, 12, 'generalConn12', '/devlake')).status).toBe(403);
+    expect((await post(f, 12, 'generalUnderDevlake')).status).toBe(403);
+  });
+});
+
+describe('a principal the request already carries (a replay, a signed delivery)', () => {
+  it('sees, without the guards, an anonymous sender', () => {
+    expect(principalOf({ locals: {} } as Response)).toEqual({ kind: 'anonymous' });
+  });
+
+  it('runs a replay as the principal it names, looking no key up', async () => {
+    const f = fixture({ basicAuth: { username: 'admin', password: 'secret' } });
+    const res = await request(f.app).post('/replayed/12/deployments').set('Authorization', 'Bearer unknown');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ kind: 'host', name: null });
+    expect(f.lookups).toEqual([]);
+  });
+
+  it('keeps a signed delivery out of the generic ingestion and admin routes (401)', async () => {
+    const f = fixture();
+    for (const path of ['/signed/12/deployments', '/signed/connections']) {
+      const res = await (path.endsWith('deployments') ? request(f.app).post(path) : request(f.app).get(path));
+      expect({ path, status: res.status, message: res.body.message }).toEqual({
+        path,
+        status: 401,
+        message: 'authentication required',
+      });
+      expect(res.headers['www-authenticate']).toBe('Basic realm="devlake-webhook", Bearer realm="devlake-webhook"');
+    }
+  });
+});
+
+describe('ingestion for those who may do everything', () => {
+  const basicAuth = { username: 'admin', password: 'secret' };
+
+  it('lets open mode, Basic credentials and the host post to any connection', async () => {
+    const open = fixture();
+    expect((await request(open.app).post('/plugins/webhook/connections/5/deployments')).body).toEqual({
+      kind: 'anonymous',
+      name: null,
+    });
+    const basic = fixture({ basicAuth });
+    const res = await request(basic.app)
+      .post('/plugins/webhook/connections/5/deployments')
+      .auth(basicAuth.username, basicAuth.password);
+    expect(res.body).toEqual({ kind: 'basic', name: 'admin' });
+    const host = fixture({ adminAuthenticator: (_req, _res, next) => next() });
+    expect((await request(host.app).post('/plugins/webhook/connections/5/deployments')).body).toEqual({
+      kind: 'host',
+      name: null,
+    });
+  });
+});
+
+describe('wrong passwords, counted per user name and address', () => {
+  const basicAuth = { username: 'admin', password: 'secret' };
+  const rateLimit = { failedPasswords: 2, failedPasswordWindowMs: 60_000 };
+  const list = (f: Fixture, username: string, password: string) =>
+    request(f.app).get('/plugins/webhook/connections').auth(username, password);
+
+  it('refuses (429) the user name after too many wrong passwords, even with the right one, and logs it', async () => {
+    const f = fixture({ basicAuth, rateLimit });
+    expect((await list(f, 'admin', 'wrong')).status).toBe(401);
+    expect((await list(f, 'admin', 'wrong')).status).toBe(401);
+    const locked = await list(f, 'admin', 'secret');
+    expect(locked.status).toBe(429);
+    expect(locked.body.message).toBe('too many wrong passwords for this user name from this address; retry after 60 s');
+    expect(f.lines.filter((line) => line.msg === 'request refused').map((line) => line.obj)).toContainEqual(
+      expect.objectContaining({ status: 429, reason: 'too many wrong passwords', apiKeyId: undefined }),
+    );
+    // Another user name from the same address is not locked.
+    expect((await list(f, 'someone', 'wrong')).status).toBe(401);
+  });
+
+  it('clears the count with the right password', async () => {
+    const f = fixture({ basicAuth, rateLimit });
+    expect((await list(f, 'admin', 'wrong')).status).toBe(401);
+    expect((await list(f, 'admin', 'secret')).status).toBe(200);
+    expect((await list(f, 'admin', 'wrong')).status).toBe(401);
+    expect((await list(f, 'admin', 'secret')).status).toBe(200);
+  });
+});
+
+describe('state-changing requests a page of another site sends with the browser’s credentials', () => {
+  const basicAuth = { username: 'admin', password: 'secret' };
+  const CROSS_SITE =
+    'refused: a state-changing request sent by a page of another site with the browser’s credentials ' +
+    '(Origin or Sec-Fetch-Site). Scripts and CI systems send no Origin; or use Authorization: Bearer <key>';
+  const probe = (f: Fixture, method: 'get' | 'head' | 'options' | 'post' | 'put' | 'patch' | 'delete') =>
+    request(f.app)[method]('/plugins/webhook/connections');
+
+  it.each([['post'], ['put'], ['patch'], ['delete']] as const)(
+    'refuses (403) a %s from another origin in open mode, and logs it',
+    async (method) => {
+      const f = fixture();
+      const res = await probe(f, method).set('Origin', 'https://evil.example');
+      expect(res.status).toBe(403);
+      expect(res.body.message).toBe(CROSS_SITE);
+      expect(f.lines.filter((line) => line.msg === 'request refused').map((line) => line.obj)).toEqual([
+        expect.objectContaining({ status: 403, apiKeyId: undefined, reason: 'cross-site request' }),
+      ]);
+    },
+  );
+
+  it.each([['get'], ['head'], ['options']] as const)('lets a %s from another origin through', async (method) => {
+    const f = fixture();
+    expect((await probe(f, method).set('Origin', 'https://evil.example')).status).toBe(200);
+    expect((await probe(f, method).set('Sec-Fetch-Site', 'cross-site')).status).toBe(200);
+  });
+
+  it.each([
+    ['an Origin of another host', { Origin: 'https://evil.example' }],
+    ['an Origin of another port', { Origin: 'http://webhook.example:9090' }],
+    ['the Origin "null" (a sandboxed page, a file)', { Origin: 'null' }],
+    ['an Origin that is no URL', { Origin: 'webhook.example:8080' }],
+    ['no Origin and Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+    ['no Origin and Sec-Fetch-Site: same-site (another port or subdomain)', { 'Sec-Fetch-Site': 'same-site' }],
+  ])('refuses a post with %s', async (_label, headers) => {
+    const f = fixture();
+    const res = await probe(f, 'post').set('Host', 'webhook.example:8080').set(headers);
+    expect(res.status).toBe(403);
+  });
+
+  it.each([
+    ['an Origin of this host and port', { Origin: 'http://webhook.example:8080' }],
+    ['an Origin of this host in other letter case, over another scheme', { Origin: 'https://WebHook.Example:8080' }],
+    ['no Origin and Sec-Fetch-Site: same-origin', { 'Sec-Fetch-Site': 'same-origin' }],
+    ['no Origin and Sec-Fetch-Site: none (typed by the user)', { 'Sec-Fetch-Site': 'none' }],
+    ['neither header (curl, a CI system)', {}],
+  ])('lets a post through with %s', async (_label, headers) => {
+    const f = fixture();
+    const res = await probe(f, 'post').set('Host', 'WebHook.example:8080').set(headers);
+    expect(res.status).toBe(200);
+  });
+
+  it('takes an Origin sent without a Host header (HTTP/1.0) as another site', () => {
+    expect(comesFromAnotherSite({ headers: { origin: 'https://webhook.example' } } as Request)).toBe(true);
+  });
+
+  it("refuses it with Basic credentials or the host's authenticator, but not with a key (no browser sends one)", async () => {
+    const basic = fixture({ basicAuth });
+    const withBasic = await probe(basic, 'post').auth('admin', 'secret').set('Origin', 'https://evil.example');
+    expect(withBasic.status).toBe(403);
+    const host = fixture({ adminAuthenticator: (_req, _res, next) => next() });
+    expect((await probe(host, 'post').set('Origin', 'https://evil.example')).status).toBe(403);
+    const keyed = fixture({ basicAuth });
+    expect((await post(keyed, 12, 'conn12').set('Origin', 'https://evil.example')).status).toBe(200);
+    expect(
+      (await probe(keyed, 'post').set('Authorization', 'Bearer generalAll').set('Origin', 'https://evil.example'))
+        .status,
+    ).toBe(200);
+  });
+});
+
+describe("the guards' wait for the host's authenticator", () => {
+  // Called directly, with a response that only emits what the host's authenticator makes it
+  // emit, to see the guard settle (or not) and what it leaves behind.
+  function exchange() {
+    const res = Object.assign(new EventEmitter(), { locals: {}, setHeader: () => undefined });
+    const req = {
+      method: 'GET',
+      headers: {},
+      originalUrl: '/plugins/webhook/connections',
+      url: '/plugins/webhook/connections',
+      ip: '127.0.0.1',
+    };
+    return { req: req as unknown as Request, res: res as unknown as Response & EventEmitter };
+  }
+
+  function guardsWith(adminAuthenticator: RequestHandler) {
+    const options = resolveOptions({
+      dataSource: {} as DataSource,
+      rateLimit: false,
+      logger: recordingLogger([]),
+      adminAuthenticator,
+    });
+    return createGuards(options, {} as ApiKeyService, false);
+  }
+
+  /** 'settled' once the guard's promise resolves; 'waiting' when it still waits after 500 ms. */
+  async function outcome(run: unknown): Promise<'settled' | 'waiting'> {
+    let timer: NodeJS.Timeout | undefined;
+    const waiting = new Promise<'waiting'>((resolve) => {
+      timer = setTimeout(() => resolve('waiting'), 500);
+    });
+    try {
+      return await Promise.race([Promise.resolve(run).then(() => 'settled' as const), waiting]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it.each([
+    ['answers the request itself (the response finishes)', 'finish'],
+    ['waits until the client goes away (the response closes)', 'close'],
+  ])('stops, without going on, when the host %s', async (_label, event) => {
+    const guards = guardsWith((_req, res) => void res.emit(event));
+    for (const guard of [guards.authenticate, guards.admin, guards.ingestion]) {
+      const { req, res } = exchange();
+      const next = jest.fn();
+      expect(await outcome(guard(req, res, next))).toBe('settled');
+      expect(next).not.toHaveBeenCalled();
+    }
+  });
+
+  it('goes on as the host when its authenticator calls next() later (a session looked up)', async () => {
+    const guards = guardsWith((_req, _res, next) => void setImmediate(() => next()));
+    const { req, res } = exchange();
+    const next = jest.fn();
+    expect(await outcome(guards.admin(req, res, next))).toBe('settled');
+    expect(next).toHaveBeenCalledWith();
+    expect(principalOf(res)).toEqual({ kind: 'host' });
+    // It leaves no listener on the response.
+    expect([res.listenerCount('finish'), res.listenerCount('close')]).toEqual([0, 0]);
   });
 });

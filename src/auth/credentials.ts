@@ -19,10 +19,11 @@ export type PresentedCredentials =
 /** Reads the Authorization header without judging it. */
 export function readAuthorization(header: string | undefined): PresentedCredentials {
   if (!header || header.trim() === '') return { kind: 'none' };
+  // Trimmed, and `\s+` takes every space after the scheme: the credentials have none around them.
   const match = /^(\S+)\s+(.+)$/.exec(header.trim());
   if (!match) return { kind: 'malformed', reason: 'the Authorization header is not "<scheme> <credentials>"' };
   const scheme = match[1].toLowerCase();
-  const value = match[2].trim();
+  const value = match[2];
   if (scheme === 'bearer') {
     if (!/^[A-Za-z0-9]{1,512}$/.test(value)) return { kind: 'malformed', reason: 'the API key is malformed' };
     return { kind: 'bearer', key: value };

@@ -86,6 +86,12 @@ export function ruleAllows(rule: string, path: string): boolean {
   return compiled !== null && compiled.matches(path);
 }
 
+/** A general key's rule on `path`. A key without a rule (the column may be NULL) allows nothing. */
+function keyRuleAllows(key: ApiKey, path: string): boolean {
+  // Stryker disable next-line StringLiteral: the empty rule allows nothing (no path is empty), nor does Stryker's stand-in text
+  return ruleAllows(key.allowedPath ?? '', path);
+}
+
 /**
  * For an admin route that hangs under one connection (`/connections/6/rotate-key`, its
  * activity, its DORA figures), the connection's own path (`/plugins/webhook/connections/6`).
@@ -93,7 +99,9 @@ export function ruleAllows(rule: string, path: string): boolean {
  * means "post data into connection 6", never "administer connection 6".
  */
 function connectionPathOf(path: string): string | undefined {
-  return /^(.*?\/connections\/(?:by-name\/[^/]+|(?!by-name\/)[^/]+))\/.+$/.exec(path)?.[1];
+  // `s`: a segment after the connection's may hold a line separator (U+2028), which must not
+  // hide the connection's path from the rule.
+  return /(.*?\/connections\/(?:by-name\/[^/]+|(?!by-name\/)[^/]+))\/./s.exec(path)?.[1];
 }
 
 function isStateChanging(req: Request): boolean {
@@ -111,21 +119,21 @@ function isStateChanging(req: Request): boolean {
 export function comesFromAnotherSite(req: Request): boolean {
   const origin = req.headers.origin;
   if (origin !== undefined) {
-    if (origin === 'null') return true;
+    // `null` (a sandboxed page, a file) is no URL either: another site.
     let host: string;
     try {
       host = new URL(origin).host;
     } catch {
       return true;
     }
-    return host.toLowerCase() !== (req.headers.host ?? '').toLowerCase();
+    return host.toLowerCase() !== req.headers.host?.toLowerCase();
   }
   const site = req.headers['sec-fetch-site'];
   return site === 'cross-site' || site === 'same-site';
 }
 
 function connectionIdOfKey(key: ApiKey): number | undefined {
-  const match = /^connectionId:(\d+)$/.exec(key.extra ?? '');
+  const match = key.extra?.match(/^connectionId:(\d+)$/);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -284,10 +292,12 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
       );
     }
     if (principal.kind === 'general-key') {
-      const rule = principal.apiKey.allowedPath ?? '';
       const path = pathForKeyRule(req);
       const connectionPath = connectionPathOf(path);
-      if (!ruleAllows(rule, path) || (connectionPath !== undefined && !ruleAllows(rule, connectionPath))) {
+      if (
+        !keyRuleAllows(principal.apiKey, path) ||
+        (connectionPath !== undefined && !keyRuleAllows(principal.apiKey, connectionPath))
+      ) {
         throw forbid(req, principal.apiKey, 'this API key is not allowed on this path');
       }
       noteUse(principal.apiKey);
@@ -305,8 +315,7 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
       const allowed =
         principal.kind === 'connection-key'
           ? principal.connectionId === connection.id
-          : principal.apiKey.type !== CONNECTION_KEY_TYPE &&
-            ruleAllows(principal.apiKey.allowedPath ?? '', pathForKeyRule(req));
+          : principal.apiKey.type !== CONNECTION_KEY_TYPE && keyRuleAllows(principal.apiKey, pathForKeyRule(req));
       if (!allowed) {
         throw forbid(req, principal.apiKey, `this API key is not allowed to post to connection ${connection.id}`);
       }

@@ -15,10 +15,13 @@
  */
 export type ParsedDate = { ok: true; date: Date } | { ok: false; reason: string };
 
-/** Date, time, optional fraction after `.` or `,`, optional zone (absent = UTC). */
+/**
+ * A date, then optionally a time: hours and minutes, optional seconds with an optional fraction
+ * after `.` or `,`, an optional zone (absent = UTC): `Z`, `z`, or an offset's sign, hours and
+ * optional minutes (`+08`, `+0800`, `+08:00`).
+ */
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 const EPOCH_TEXT = /^-?\d+(\.\d+)?$/;
 
 /** Epoch numbers below this are seconds, from it on milliseconds (see the rules above). */
@@ -26,16 +29,15 @@ export const EPOCH_MILLISECONDS_FROM = 100_000_000_000;
 
 const EXAMPLE = 'e.g. 2020-01-01T12:00:00+00:00';
 
-function build(parts: string[], offsetMinutes: number): ParsedDate {
-  const [year, month, day, hour = '0', minute = '0', second = '0', fraction = ''] = parts;
-  const y = Number(year);
-  const mo = Number(month);
-  const d = Number(day);
-  const h = Number(hour);
-  const mi = Number(minute);
-  const s = Number(second);
-  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) {
+/**
+ * `fields`: year, month, day, hour, minute and second as written; one not written (a date alone
+ * has no time, a time may lack its second) is 0. `fraction`: the digits after the second.
+ */
+function build(fields: (string | undefined)[], fraction: string | undefined, offsetMinutes: number): ParsedDate {
+  const [y, mo, d, h, mi, s] = fields.map((field) => Number(field ?? 0));
+  const ms = Number((fraction ?? '').padEnd(3, '0').slice(0, 3));
+  // A day past the month's end (or day 0) shows in `check` below, as another day of the month.
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) {
     return { ok: false, reason: `is not a valid date-time (${EXAMPLE})` };
   }
   const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
@@ -51,16 +53,6 @@ function build(parts: string[], offsetMinutes: number): ParsedDate {
   return { ok: true, date };
 }
 
-function offsetOf(zone: string): number | undefined {
-  if (zone === 'Z' || zone === 'z') return 0;
-  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
-  if (!m) return undefined;
-  const hours = Number(m[2]);
-  const minutes = Number(m[3] ?? '0');
-  if (hours > 23 || minutes > 59) return undefined;
-  return (m[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
-}
-
 export function parseWebhookDate(value: unknown): ParsedDate {
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? { ok: false, reason: 'is not a valid date' } : { ok: true, date: value };
@@ -71,15 +63,14 @@ export function parseWebhookDate(value: unknown): ParsedDate {
   }
   const text = value.trim();
   if (EPOCH_TEXT.test(text)) return fromEpoch(Number(text));
-  let m = DATE_TIME.exec(text);
-  if (m) {
-    const offset = m[8] === undefined ? 0 : offsetOf(m[8]);
-    if (offset === undefined) return { ok: false, reason: `has an invalid time-zone offset (${EXAMPLE})` };
-    return build(m.slice(1, 8), offset);
-  }
-  m = DATE_ONLY.exec(text);
-  if (m) return build(m.slice(1, 4), 0);
-  return { ok: false, reason: `is not a date-time this webhook understands (${EXAMPLE})` };
+  const m = DATE_TIME.exec(text);
+  if (!m) return { ok: false, reason: `is not a date-time this webhook understands (${EXAMPLE})` };
+  const [, y, mo, d, h, mi, s, fraction, sign, offsetHours, offsetMinutes] = m;
+  // No zone, `Z` and `z` (and a date alone) leave the offset's sign, hours and minutes out: UTC.
+  const hours = Number(offsetHours ?? 0);
+  const minutes = Number(offsetMinutes ?? 0);
+  if (hours > 23 || minutes > 59) return { ok: false, reason: `has an invalid time-zone offset (${EXAMPLE})` };
+  return build([y, mo, d, h, mi, s], fraction, (sign === '-' ? -1 : 1) * (hours * 60 + minutes));
 }
 
 /** Seconds or milliseconds since 1970-01-01 UTC, told apart by magnitude. */
