@@ -1,4 +1,4 @@
-import { escapeQuery } from '../db/escape-query';
+import { queryNamed } from '../db/escape-query';
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { ApiKeyService } from '../auth/api-key.service';
 import { connectionKeyFields, type IssuedKey } from '../auth/api-key.service';
@@ -225,8 +225,7 @@ export class ActivityService {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
-    return (await this.dataSource.query(text, values)) as Row[];
+    return queryNamed(this.dataSource, sql, parameters);
   }
 
   /**

@@ -63,3 +63,8 @@ export abstract class DevLakeCommonColumns {
   @LongText('_raw_data_remark')
   rawDataRemark!: string | null;
 }
+
+/** `datetime(3)` as text that every engine reads as UTC and SQLite stores as TypeORM does. */
+export function utcDatetimeText(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 23);
+}

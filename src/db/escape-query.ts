@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 type Escape = (
   sql: string,
@@ -18,4 +18,17 @@ export function escapeQuery(
 ): [string, unknown[]] {
   const escape = dataSource.driver.escapeQueryWithParameters.bind(dataSource.driver) as Escape;
   return escape(sql, parameters, {});
+}
+
+/**
+ * Runs a statement written with `:name` parameters on a DataSource or in a transaction (its
+ * EntityManager), and answers its rows.
+ */
+export async function queryNamed<T = Record<string, unknown>>(
+  db: DataSource | EntityManager,
+  sql: string,
+  parameters: Record<string, unknown>,
+): Promise<T[]> {
+  const [text, values] = escapeQuery('driver' in db ? db : db.connection, sql, parameters);
+  return (await db.query(text, values)) as T[];
 }

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { utcDatetimeText } from '../db/columns';
 import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 
@@ -91,11 +92,6 @@ export function summaryRowsOf(commits: SummarisedCommit[]): SummaryRow[] {
   return [...byDeployment.values()];
 }
 
-/** A datetime literal every engine reads as UTC and SQLite stores as TypeORM does. */
-function utcDatetime(date: Date): string {
-  return date.toISOString().replace('T', ' ').slice(0, 23);
-}
-
 /** Rows per INSERT: six parameters each, far below every engine's parameter limit. */
 const ROWS_PER_INSERT = 500;
 
@@ -136,8 +132,8 @@ export async function writeDeploymentSummaries(
     const values = batch.flatMap((row) => [
       row.deploymentId,
       row.scopeId,
-      utcDatetime(row.finished),
-      utcDatetime(row.started),
+      utcDatetimeText(row.finished),
+      utcDatetimeText(row.started),
       row.refLow,
       row.refHigh,
     ]);

@@ -2,12 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { NO_RAW_DATA } from '../db/columns';
 import { existingIds, tableRows, upsertRowExisted, upsertRows } from '../db/upsert';
 import { dialectOf } from '../db/dialect';
-import {
-  dateOfColumn,
-  doraTablesRefresherOf,
-  type ChainTouch,
-  type DoraTablesRefresher,
-} from '../dora/devlake-dora-tables';
+import { doraTablesRefresherOf, type ChainTouch, type DoraTablesRefresher } from '../dora/devlake-dora-tables';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
@@ -23,6 +18,7 @@ import {
 } from './deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
+import { dateOf } from '../dora/lead-time.queries';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
 import { writeDeploymentSummaries } from './deployment-summary';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
@@ -379,7 +375,7 @@ export class DeploymentService {
           id: row.id,
           repoUrl: row.repo_url ?? '',
           environment: row.environment,
-          finishedDate: dateOfColumn(row.finished_date),
+          finishedDate: dateOf(row.finished_date),
         };
         const key = chainKey(row.id, row.result, touch);
         if (written.has(key)) unchanged.add(key);

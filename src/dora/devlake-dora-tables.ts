@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
-import { escapeQuery } from '../db/escape-query';
+import { utcDatetimeText } from '../db/columns';
+import { queryNamed } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import type { Logger } from '../logger';
 import { outsideRequest } from '../http/request-context';
@@ -46,24 +47,6 @@ export interface ChainTouch {
   leftChains?: boolean;
 }
 
-/** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
-export function dateOfColumn(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
-}
-
-async function select(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-  const [text, values] = escapeQuery(manager.connection, sql, parameters);
-  return (await manager.query(text, values)) as Row[];
-}
-
-async function execute(manager: EntityManager, sql: string, parameters: Record<string, unknown>): Promise<void> {
-  const [text, values] = escapeQuery(manager.connection, sql, parameters);
-  await manager.query(text, values);
-}
-
 function batches<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
@@ -89,7 +72,7 @@ export class DevLakeDoraTables {
     // A touched row that is in no chain now (not a success, or no finish) points nowhere.
     const ids = [...new Set(touched.filter((touch) => touch.leftChains).map((touch) => touch.id))];
     for (const batch of batches(ids)) {
-      await execute(
+      await queryNamed<Row>(
         manager,
         `UPDATE cicd_deployment_commits SET prev_success_deployment_commit_id = ''
           WHERE id IN (:...ids) AND prev_success_deployment_commit_id <> ''
@@ -139,19 +122,19 @@ export class DevLakeDoraTables {
     let rows: Row[];
     if (span) {
       // One after another: a transaction's connection takes one query at a time.
-      const before = await select(
+      const before = await queryNamed<Row>(
         manager,
         `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
             ORDER BY finished_date DESC, id DESC LIMIT 1`,
         { ...group, from: span.from },
       );
-      const inSpan = await select(
+      const inSpan = await queryNamed<Row>(
         manager,
         `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
             WHERE ${inGroup} AND finished_date >= :from AND finished_date <= :to ORDER BY finished_date, id`,
         { ...group, ...span },
       );
-      const after = await select(
+      const after = await queryNamed<Row>(
         manager,
         `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
             WHERE ${inGroup} AND finished_date > :to ORDER BY finished_date, id LIMIT 1`,
@@ -160,7 +143,7 @@ export class DevLakeDoraTables {
       previous = before.length > 0 ? String(before[0].id) : '';
       rows = [...inSpan, ...after];
     } else {
-      rows = await select(
+      rows = await queryNamed<Row>(
         manager,
         `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
           WHERE ${inGroup} ORDER BY finished_date, id`,
@@ -189,7 +172,7 @@ export class DevLakeDoraTables {
 
   /** Every project that maps one of DevLake's scope tables to this row (a connection's scope or board). */
   async projectsOf(manager: EntityManager, table: 'cicd_scopes' | 'boards', rowId: string): Promise<string[]> {
-    const rows = await select(
+    const rows = await queryNamed<Row>(
       manager,
       `SELECT project_name FROM project_mapping WHERE ${manager.connection.driver.escape('table')} = :table AND row_id = :rowId`,
       { table, rowId },
@@ -225,9 +208,9 @@ export class DevLakeDoraTables {
 
   /** Every project's links and every webhook scope's chains: the first fill of an existing database. */
   async rebuildAll(manager: EntityManager): Promise<void> {
-    const projects = await select(manager, 'SELECT DISTINCT project_name FROM project_mapping', {});
+    const projects = await queryNamed<Row>(manager, 'SELECT DISTINCT project_name FROM project_mapping', {});
     for (const row of projects) await this.rebuildProject(manager, String(row.project_name));
-    const groups = await select(
+    const groups = await queryNamed<Row>(
       manager,
       `SELECT DISTINCT cicd_scope_id, repo_url, environment FROM cicd_deployment_commits
         WHERE cicd_scope_id LIKE :prefix AND result = :result`,
@@ -277,7 +260,7 @@ export class DevLakeDoraTables {
         [projectName],
       );
     } else {
-      const ids = await select(manager, `SELECT i.id AS id ${incidentsOfProject}`, parameters);
+      const ids = await queryNamed<Row>(manager, `SELECT i.id AS id ${incidentsOfProject}`, parameters);
       if (ids.length === 0) return;
       await this.deleteLinks(
         manager,
@@ -287,7 +270,7 @@ export class DevLakeDoraTables {
     }
     // Read first, then insert: an INSERT ... SELECT would hold shared locks on the deployment
     // rows it reads (InnoDB), so concurrent deployments would queue and deadlock behind it.
-    const links = await select(
+    const links = await queryNamed<Row>(
       manager,
       `SELECT i.id AS id, COALESCE(i._raw_data_id, 0) AS raw_id,
               COALESCE(
@@ -322,7 +305,7 @@ export class DevLakeDoraTables {
       ['id', 'project_name'],
       columns.slice(2),
     );
-    const now = new Date().toISOString().replace('T', ' ').slice(0, 23);
+    const now = utcDatetimeText(new Date());
     for (let start = 0; start < rows.length; start += LINK_BATCH) {
       const batch = rows.slice(start, start + LINK_BATCH);
       const values = batch.flatMap((row) => [
@@ -345,7 +328,7 @@ export class DevLakeDoraTables {
 
   private async deleteLinks(manager: EntityManager, projectName: string, ids: string[]): Promise<void> {
     for (const batch of batches(ids)) {
-      await execute(
+      await queryNamed<Row>(
         manager,
         'DELETE FROM project_incident_deployment_relationships WHERE project_name = :projectName AND id IN (:...ids)',
         { projectName, ids: batch },

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { WebhookConnection } from '../connections/connection.entity';
-import { escapeQuery } from '../db/escape-query';
+import { queryNamed } from '../db/escape-query';
 import { NotFoundError } from '../http/errors';
 import { Project } from '../projects/project.entity';
 import { ProjectService, scopeIdOf } from '../projects/project.service';
@@ -107,8 +107,7 @@ export class DoraService {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
-    return (await this.dataSource.query(text, values)) as Row[];
+    return queryNamed(this.dataSource, sql, parameters);
   }
 
   /**

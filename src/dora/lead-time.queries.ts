@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { escapeQuery } from '../db/escape-query';
+import { queryNamed } from '../db/escape-query';
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 import {
   attributeChanges,
@@ -117,9 +117,7 @@ export class LeadTimeQueries {
   }
 
   private async select(sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const dataSource = 'driver' in this.db ? this.db : this.db.connection;
-    const [text, values] = escapeQuery(dataSource, sql, parameters);
-    return (await this.db.query(text, values)) as Row[];
+    return queryNamed(this.db, sql, parameters);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
-import { escapeQuery } from '../db/escape-query';
+import { queryNamed } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { ProjectMapping } from '../projects/project.entity';
@@ -72,8 +72,7 @@ export class ProjectPrMetricsService {
   }
 
   private async query(db: Runner, sql: string, parameters: Record<string, unknown>): Promise<Row[]> {
-    const [text, values] = escapeQuery(this.dataSource, sql, parameters);
-    return (await db.query(text, values)) as Row[];
+    return queryNamed(db, sql, parameters);
   }
 
   /** Pull requests arrived: their rows, when their repository is in a project. */

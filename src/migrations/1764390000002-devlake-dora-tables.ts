@@ -2,6 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { dialectOf } from '../db/dialect';
 import { DevLakeDoraTables } from '../dora/devlake-dora-tables';
 import { col, commonColumns, createMissing, CREATED, dropCreated, type TableSpec } from '../db/table-spec';
+import { utcDatetimeText } from '../db/columns';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads that DevLake's `dora` plugin and core
@@ -163,5 +164,5 @@ export class DevLakeDoraTables1764390000002 implements MigrationInterface {
 /** A UTC instant as the driver binds it: a Date for mysql2 (timezone 'Z') and pg, DevLake's text form for SQLite. */
 function timestampOf(queryRunner: QueryRunner, value: Date): Date | string {
   if (dialectOf(queryRunner).engine !== 'sqlite') return value;
-  return value.toISOString().replace('T', ' ').replace('Z', '');
+  return utcDatetimeText(value);
 }
