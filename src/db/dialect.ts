@@ -37,6 +37,8 @@ export interface Dialect {
   now(): string;
   /** Whole minutes from one datetime expression to another (DevLake's `TIMESTAMPDIFF(MINUTE, ...)`). */
   minutesBetween(from: string, to: string): string;
+  /** The UTC calendar day of a datetime column as `YYYY-MM-DD` text (for grouping by day). */
+  utcDay(column: string): string;
   /** A column of DevLake's schema with this engine's type for it (see `table-spec.ts`). */
   column(spec: ColumnSpec): TableColumnOptions;
   /** Extra options of `CREATE TABLE` (MySQL: InnoDB). */
@@ -150,6 +152,8 @@ const sqlite: Dialect = {
   writeIsolation: undefined,
   now: () => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
   minutesBetween: (from, to) => `CAST((julianday(${to}) - julianday(${from})) * 1440 AS INTEGER)`,
+  // Stored as UTC text, `YYYY-MM-DD HH:MM:SS.sss`.
+  utcDay: (column) => `substr(${column}, 1, 10)`,
   column(spec) {
     const base = baseColumn(spec);
     switch (spec.kind) {
@@ -207,6 +211,8 @@ const mysql: Dialect = {
   writeIsolation: 'READ COMMITTED',
   now: () => 'UTC_TIMESTAMP(3)',
   minutesBetween: (from, to) => `TIMESTAMPDIFF(MINUTE, ${from}, ${to})`,
+  // datetime(3) holds UTC wall time (the drivers write with timezone 'Z').
+  utcDay: (column) => `DATE_FORMAT(${column}, '%Y-%m-%d')`,
   column(spec) {
     const base = baseColumn(spec);
     const text = { charset: 'utf8mb4', collation: 'utf8mb4_bin' };
@@ -269,6 +275,7 @@ const postgres: Dialect = {
   writeIsolation: 'READ COMMITTED',
   now: () => 'CURRENT_TIMESTAMP(3)',
   minutesBetween: (from, to) => `CAST(FLOOR(EXTRACT(EPOCH FROM (${to} - ${from})) / 60) AS BIGINT)`,
+  utcDay: (column) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   column(spec) {
     const base = baseColumn(spec);
     switch (spec.kind) {

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { utcDatetimeText } from './columns';
 import { dialectOf } from './dialect';
 
 /** The statement of one upsert shape, built once: the hot path only binds values. */
@@ -224,4 +225,35 @@ export function tableRows<T extends ObjectLiteral>(
       return out;
     }),
   };
+}
+
+/**
+ * Upserts plain value rows into a table that has no entity (the plugin's derived `_tool_` tables):
+ * `columns` in order, `conflict` the primary key, every other column overwritten. Dates are
+ * written as UTC text, which every engine's datetime column reads as UTC. `rowsPerStatement`
+ * keeps each statement under every engine's parameter limit.
+ */
+export async function upsertValues(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  conflict: string[],
+  rows: unknown[][],
+  rowsPerStatement = 500,
+): Promise<void> {
+  const dialect = dialectOf(manager);
+  const { head, tail } = dialect.upsert(
+    table,
+    columns,
+    conflict,
+    columns.filter((name) => !conflict.includes(name)),
+  );
+  for (let start = 0; start < rows.length; start += rowsPerStatement) {
+    const batch = rows.slice(start, start + rowsPerStatement);
+    const values = batch.flatMap((row) => row.map((value) => (value instanceof Date ? utcDatetimeText(value) : value)));
+    const marks = batch.map(
+      (_, i) => `(${columns.map((__, j) => dialect.placeholder(i * columns.length + j + 1)).join(', ')})`,
+    );
+    await manager.query(`${head}${marks.join(', ')}${tail}`, values);
+  }
 }

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { utcDatetimeText } from '../db/columns';
 import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
+import { upsertValues } from '../db/upsert';
 
 /**
  * The deployment summary: one row per deployment that DORA counts (docs/dora.md
@@ -92,9 +92,6 @@ export function summaryRowsOf(commits: SummarisedCommit[]): SummaryRow[] {
   return [...byDeployment.values()];
 }
 
-/** Rows per INSERT: six parameters each, far below every engine's parameter limit. */
-const ROWS_PER_INSERT = 500;
-
 /**
  * Writes the summary of deployments whose complete commit sets were just written, in the
  * transaction that wrote them, so that readers never see a deployment without its summary or the
@@ -125,21 +122,13 @@ export async function writeDeploymentSummaries(
       batch,
     );
   }
-  const columns = ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'];
-  const { head, tail } = dialect.upsert(DEPLOYMENT_SUMMARY_TABLE, columns, [columns[0]], columns.slice(1));
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-    const batch = rows.slice(start, start + ROWS_PER_INSERT);
-    const values = batch.flatMap((row) => [
-      row.deploymentId,
-      row.scopeId,
-      utcDatetimeText(row.finished),
-      utcDatetimeText(row.started),
-      row.refLow,
-      row.refHigh,
-    ]);
-    const marks = batch.map((_, i) => `(${columns.map((__, j) => dialect.placeholder(i * 6 + j + 1)).join(', ')})`);
-    await manager.query(`${head}${marks.join(', ')}${tail}`, values);
-  }
+  await upsertValues(
+    manager,
+    DEPLOYMENT_SUMMARY_TABLE,
+    ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'],
+    ['cicd_deployment_id'],
+    rows.map((row) => [row.deploymentId, row.scopeId, row.finished, row.started, row.refLow, row.refHigh]),
+  );
 }
 
 /**

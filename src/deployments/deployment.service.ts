@@ -423,19 +423,23 @@ export class DeploymentService {
   }
 
   /**
-   * Once committed: DevLake's DORA tables (the chains and incident links the write touched), and
-   * its project_pr_metrics when the connection is in a project, from the earliest start.
+   * Once committed: the derived DORA tables in the background (DevLake's chains and incident
+   * links the write touched, the lead times of the pull requests it may ship), and DevLake's
+   * project_pr_metrics when the connection is in a project, from the earliest start.
    */
   private async afterWrite(connectionId: number, writes: DeploymentWrite[], touched: ChainTouch[]): Promise<void> {
-    this.doraTables.afterDeployments(scopeIdOf(connectionId), touched);
     const starts = writes.flatMap((write) =>
       write.rows.commits.map((row) => ((row.startedDate ?? row.finishedDate) as Date).getTime()),
     );
-    await this.prMetrics.afterDeployment(
+    const deploymentIds = writes.map((write) => write.rows.deployment.id as string);
+    const since = new Date(Math.min(...starts));
+    this.doraTables.afterDeployments(
       scopeIdOf(connectionId),
-      writes.map((write) => write.rows.deployment.id as string),
-      new Date(Math.min(...starts)),
+      touched,
+      deploymentIds,
+      starts.length > 0 ? since : undefined,
     );
+    await this.prMetrics.afterDeployment(scopeIdOf(connectionId), deploymentIds, since);
   }
 }
 

@@ -5,6 +5,7 @@ import { queryNamed } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import type { Logger } from '../logger';
 import { outsideRequest } from '../http/request-context';
+import { refreshLeadTimesAfterDeployments, refreshLeadTimesOfPullRequests } from './lead-time.store';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
@@ -344,10 +345,41 @@ interface PendingRefresh {
   deploymentScopes: Map<string, Date | null>;
   /** Incidents written, with their board. */
   incidents: Map<string, string>;
+  /** Lead times: per scope, the deployments written and the earliest start among their rows. */
+  leadTimeDeployments: Map<string, { since: Date; ids: Set<string> }>;
+  /** Lead times: per repository scope, the pull requests written. */
+  leadTimePullRequests: Map<string, Set<string>>;
 }
 
 function nothingPending(): PendingRefresh {
-  return { chains: new Map(), deploymentScopes: new Map(), incidents: new Map() };
+  return {
+    chains: new Map(),
+    deploymentScopes: new Map(),
+    incidents: new Map(),
+    leadTimeDeployments: new Map(),
+    leadTimePullRequests: new Map(),
+  };
+}
+
+/** Adds deployments (and their earliest start) to what waits for a lead-time refresh. */
+function addLeadTimeDeployments(
+  pending: PendingRefresh,
+  scopeId: string,
+  ids: Iterable<string>,
+  since: Date,
+): void {
+  const entry = pending.leadTimeDeployments.get(scopeId);
+  if (!entry) pending.leadTimeDeployments.set(scopeId, { since, ids: new Set(ids) });
+  else {
+    for (const id of ids) entry.ids.add(id);
+    if (since < entry.since) entry.since = since;
+  }
+}
+
+function addLeadTimePullRequests(pending: PendingRefresh, scopeId: string, ids: Iterable<string>): void {
+  const set = pending.leadTimePullRequests.get(scopeId) ?? new Set<string>();
+  for (const id of ids) set.add(id);
+  pending.leadTimePullRequests.set(scopeId, set);
 }
 
 /** The earlier of two starting points, where null means from the beginning. */
@@ -408,14 +440,26 @@ export class DoraTablesRefresher {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** After deployments of a scope were written: `touched` are the rows put and removed. */
-  afterDeployments(scopeId: string, touched: ChainTouch[]): void {
+  /**
+   * After deployments of a scope were written: `touched` are the commit rows put and removed,
+   * `deploymentIds` the deployments and `since` the earliest start among their new rows (for
+   * the lead times of the pull requests they may ship).
+   */
+  afterDeployments(scopeId: string, touched: ChainTouch[], deploymentIds: string[] = [], since?: Date): void {
+    if (deploymentIds.length > 0 && since) addLeadTimeDeployments(this.pending, scopeId, deploymentIds, since);
     this.pending.chains.set(scopeId, [...(this.pending.chains.get(scopeId) ?? []), ...touched]);
     // The earliest finish put or removed; none known: every incident of the scope's projects.
     const times = touched.map((touch) => touch.finishedDate).filter((time): time is Date => time !== null);
     const earliest = times.length === 0 ? null : times.reduce((a, b) => (b < a ? b : a));
     const scopes = this.pending.deploymentScopes;
     scopes.set(scopeId, scopes.has(scopeId) ? earlier(scopes.get(scopeId) ?? null, earliest) : earliest);
+    this.soon();
+  }
+
+  /** After pull requests of a repository scope were written: their lead times. */
+  afterPullRequests(scopeId: string, pullRequestIds: string[]): void {
+    if (pullRequestIds.length === 0) return;
+    addLeadTimePullRequests(this.pending, scopeId, pullRequestIds);
     this.soon();
   }
 
@@ -461,8 +505,14 @@ export class DoraTablesRefresher {
   }
 
   private hasPending(): boolean {
-    const { chains, deploymentScopes, incidents } = this.pending;
-    return chains.size > 0 || deploymentScopes.size > 0 || incidents.size > 0;
+    const { chains, deploymentScopes, incidents, leadTimeDeployments, leadTimePullRequests } = this.pending;
+    return (
+      chains.size > 0 ||
+      deploymentScopes.size > 0 ||
+      incidents.size > 0 ||
+      leadTimeDeployments.size > 0 ||
+      leadTimePullRequests.size > 0
+    );
   }
 
   /** Starts a refresh after `GATHER_MS`, unless one is running, waiting or about to retry (they take this work too). */
@@ -524,6 +574,10 @@ export class DoraTablesRefresher {
     for (const [incidentId, boardId] of work.incidents) {
       if (!this.pending.incidents.has(incidentId)) this.pending.incidents.set(incidentId, boardId);
     }
+    for (const [scopeId, { since, ids }] of work.leadTimeDeployments) {
+      addLeadTimeDeployments(this.pending, scopeId, ids, since);
+    }
+    for (const [scopeId, ids] of work.leadTimePullRequests) addLeadTimePullRequests(this.pending, scopeId, ids);
   }
 
   private async apply(manager: EntityManager, work: PendingRefresh): Promise<void> {
@@ -533,6 +587,13 @@ export class DoraTablesRefresher {
     }
     for (const [incidentId, boardId] of work.incidents) {
       await this.tables.refreshLinksOfIncident(manager, incidentId, boardId);
+    }
+    // Pull requests first: a deployment's refresh then sees their rows.
+    for (const [scopeId, ids] of work.leadTimePullRequests) {
+      await refreshLeadTimesOfPullRequests(manager, scopeId, [...ids]);
+    }
+    for (const [scopeId, { since, ids }] of work.leadTimeDeployments) {
+      await refreshLeadTimesAfterDeployments(manager, scopeId, [...ids], since);
     }
   }
 }

@@ -1,7 +1,10 @@
 /**
- * The DORA arithmetic of docs/dora.md, on the compact rows the service's queries return (one
- * row per deployment, per deployed pull request, per incident). Pure functions: no database,
- * no clock, so each rule is testable alone and gives the same answer on SQLite and MariaDB.
+ * The DORA arithmetic of docs/dora.md. `doraOf` works on a window's aggregates (deployments per
+ * day, the lead-time counts and median, the incidents with their deployments), which the
+ * service's grouping queries return whatever the size of the history; `aggregateDora` defines
+ * those aggregates on detailed rows (one per deployment, pull request, incident), which is how
+ * the rules are tested. Pure functions: no database, no clock, so each rule is testable alone
+ * and gives the same answer on every engine.
  */
 
 import type { AttributionRule } from './lead-time.attribution';
@@ -48,6 +51,39 @@ export interface DoraInput {
   /** Every pull request merged in the window, and every one deployed in it. */
   changes: ChangeOutcome[];
   incidents: IncidentFacts[];
+}
+
+/** What the lead time of a window comes to (the database computes it from stored lead times). */
+export interface LeadTimeSummary {
+  /** Changes whose deployment is in the window. */
+  changes: number;
+  /** Their lower median lead time in whole minutes (rounded up), null for none. */
+  medianMinutes: number | null;
+  byRule: Record<AttributionRule, number>;
+  /** Pull requests merged in the window, and how many of them have a deployment (at any time). */
+  mergedPullRequests: number;
+  withLeadTime: number;
+}
+
+/** An incident with its deployment: the counted one it names, else DevLake's time rule (§3). */
+export interface LinkedIncident {
+  created: Date | null;
+  resolved: Date | null;
+  leadTimeMinutes: number | null;
+  /** Its deployment, whatever its time; null when it has none. */
+  deployment: DeploymentTime | null;
+}
+
+/**
+ * What the four metrics are computed from: small whatever the history, so the database can
+ * produce it with grouping queries (`DoraService`), and `aggregateDora` from the detailed rows.
+ */
+export interface DoraAggregates {
+  /** Counted deployments whose time is in the window, per UTC day (days since 1970-01-01). */
+  deploymentDays: { day: number; deployments: number }[];
+  leadTime: LeadTimeSummary;
+  /** The incidents that can touch the window (see `DoraInput.incidents`), each with its deployment. */
+  incidents: LinkedIncident[];
 }
 
 export interface DoraMetrics {
@@ -249,46 +285,80 @@ function latestBefore(sorted: DeploymentTime[], created: Date): DeploymentTime |
   return sorted[low - 1] as DeploymentTime | undefined;
 }
 
-/** The four metrics and the weekly counts of docs/dora.md from the scope's compact rows. */
-export function computeDora(input: DoraInput): DoraMetrics {
-  const { from, to, benchmark } = input;
+/**
+ * The aggregates of detailed rows: the definition the database's grouping queries implement
+ * (each deployment counted on its UTC day, each change's lead time in minutes rounded up, each
+ * incident linked to its named deployment or the latest counted one strictly before it).
+ */
+export function aggregateDora(input: DoraInput): DoraAggregates {
+  const { from, to } = input;
   const sorted = [...input.deployments].sort(
     (a, b) => a.time.getTime() - b.time.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   const byId = new Map(sorted.map((d) => [d.id, d]));
-  const counted = sorted.filter((d) => inWindow(d.time, from, to));
+  const perDay = new Map<number, number>();
+  for (const d of sorted) {
+    if (inWindow(d.time, from, to)) perDay.set(dayNumber(d.time), (perDay.get(dayNumber(d.time)) ?? 0) + 1);
+  }
+  const deployed = input.changes.filter((c) => inWindow(c.deployed, from, to));
+  const byRule: Record<AttributionRule, number> = { link: 0, mergeCommit: 0, time: 0 };
+  for (const c of deployed) if (c.rule) byRule[c.rule] += 1;
+  const merged = input.changes.filter((c) => inWindow(c.merged, from, to));
+  return {
+    deploymentDays: [...perDay].map(([day, deployments]) => ({ day, deployments })),
+    leadTime: {
+      changes: deployed.length,
+      medianMinutes: lowerMedian(
+        deployed.map((c) => Math.ceil(((c.deployed as Date).getTime() - c.created.getTime()) / MINUTE_MS)),
+      ),
+      byRule,
+      mergedPullRequests: merged.length,
+      withLeadTime: merged.filter((c) => c.deployed !== null).length,
+    },
+    incidents: input.incidents.map((incident) => ({
+      created: incident.created,
+      resolved: incident.resolved,
+      leadTimeMinutes: incident.leadTimeMinutes,
+      deployment:
+        (incident.namedDeploymentId !== null
+          ? byId.get(incident.namedDeploymentId)
+          : incident.created
+            ? latestBefore(sorted, incident.created)
+            : undefined) ?? null,
+    })),
+  };
+}
+
+/** The four metrics and the weekly counts of docs/dora.md from the scope's detailed rows. */
+export function computeDora(input: DoraInput): DoraMetrics {
+  return doraOf(input, aggregateDora(input));
+}
+
+/** The four metrics and the weekly counts of docs/dora.md from a window's aggregates. */
+export function doraOf(window: Pick<DoraInput, 'from' | 'to' | 'benchmark'>, aggregates: DoraAggregates): DoraMetrics {
+  const { from, to, benchmark } = window;
+  const deploymentCount = aggregates.deploymentDays.reduce((sum, d) => sum + d.deployments, 0);
 
   // §1 Deployment frequency, by the edge rule.
-  const days = [...new Set(counted.map((d) => dayNumber(d.time)))];
+  const days = aggregates.deploymentDays.map((d) => d.day);
   const week = medianPerUnit(days, from, to, UNITS.week);
   const month = medianPerUnit(days, from, to, UNITS.month);
   const sixMonths = medianPerUnit(days, from, to, UNITS.sixMonths);
   const perWeek = daysPerUnit(days, from, to, weekNumber);
-  const hasDeployments = counted.length > 0;
+  const hasDeployments = deploymentCount > 0;
   const frequency = hasDeployments
     ? frequencyLevel(benchmark, week.median ?? 0, month.median ?? 0, sixMonths.median ?? 0)
     : null;
   const scaled = (Object.keys(UNITS) as FrequencyUnit[]).filter((unit) => ({ week, month, sixMonths })[unit].scaled);
 
   // §2 Lead time: minutes rounded up, from the PR's creation to its deploying deployment.
-  const deployedInWindow = input.changes.filter((c) => inWindow(c.deployed, from, to));
-  const leadTimes = deployedInWindow.map((c) =>
-    Math.ceil(((c.deployed as Date).getTime() - c.created.getTime()) / MINUTE_MS),
-  );
-  const leadMedian = lowerMedian(leadTimes);
-  const byRule: Record<AttributionRule, number> = { link: 0, mergeCommit: 0, time: 0 };
-  for (const c of deployedInWindow) if (c.rule) byRule[c.rule] += 1;
-  const mergedInWindow = input.changes.filter((c) => inWindow(c.merged, from, to));
-  const withLeadTime = mergedInWindow.filter((c) => c.deployed !== null).length;
+  const lead = aggregates.leadTime;
+  const leadMedian = lead.medianMinutes;
 
-  // §3 Each incident's deployment: the one it names, else DevLake's time rule.
-  const linked = input.incidents.map((incident) => {
-    if (incident.namedDeploymentId !== null) return { incident, deployment: byId.get(incident.namedDeploymentId) };
-    return { incident, deployment: incident.created ? latestBefore(sorted, incident.created) : undefined };
-  });
-  const inWindowLinks = linked.filter(
-    (l): l is { incident: IncidentFacts; deployment: DeploymentTime } =>
-      l.deployment !== undefined && inWindow(l.deployment.time, from, to),
+  // §3 Each incident's deployment (named, else DevLake's time rule), counted when in the window.
+  const inWindowLinks = aggregates.incidents.filter(
+    (l): l is LinkedIncident & { deployment: DeploymentTime } =>
+      l.deployment !== null && inWindow(l.deployment.time, from, to),
   );
   const failed = new Set(inWindowLinks.map((l) => l.deployment.id)).size;
 
@@ -297,9 +367,9 @@ export function computeDora(input: DoraInput): DoraMetrics {
   const recoveries =
     benchmark === '2023'
       ? inWindowLinks
-          .filter((l) => inWindow(l.incident.resolved, from, to))
-          .map((l) => Math.trunc(((l.incident.resolved as Date).getTime() - l.deployment.time.getTime()) / MINUTE_MS))
-      : input.incidents
+          .filter((l) => inWindow(l.resolved, from, to))
+          .map((l) => Math.trunc(((l.resolved as Date).getTime() - l.deployment.time.getTime()) / MINUTE_MS))
+      : aggregates.incidents
           .filter((i) => inWindow(i.resolved, from, to) && i.leadTimeMinutes !== null)
           .map((i) => i.leadTimeMinutes as number);
   const recoveryMedian = lowerMedian(recoveries);
@@ -313,14 +383,14 @@ export function computeDora(input: DoraInput): DoraMetrics {
     incidents: 0,
   }));
   const weekIndex = (time: Date) => weekNumber(time) - firstWeek;
-  for (const d of counted) weekly[weekIndex(d.time)].deployments += 1;
-  for (const incident of input.incidents) {
+  for (const d of aggregates.deploymentDays) weekly[weekIndex(new Date(d.day * DAY_MS))].deployments += d.deployments;
+  for (const incident of aggregates.incidents) {
     if (inWindow(incident.created, from, to)) weekly[weekIndex(incident.created)].incidents += 1;
   }
 
   return {
     deploymentFrequency: {
-      deployments: counted.length,
+      deployments: deploymentCount,
       deploymentDays: days.length,
       medianDaysPerWeek: rounded(week.median),
       medianDaysPerMonth: rounded(month.median),
@@ -331,21 +401,21 @@ export function computeDora(input: DoraInput): DoraMetrics {
       note: frequency === null ? null : frequencyNote(benchmark, frequency, scaled, from, to),
     },
     leadTimeForChanges: {
-      changes: leadTimes.length,
+      changes: lead.changes,
       medianMinutes: leadMedian,
       level: leadMedian === null ? null : leadTimeLevel(benchmark, leadMedian),
-      byRule,
+      byRule: { ...lead.byRule },
       coverage: {
-        mergedPullRequests: mergedInWindow.length,
-        withLeadTime,
-        withoutLeadTime: mergedInWindow.length - withLeadTime,
+        mergedPullRequests: lead.mergedPullRequests,
+        withLeadTime: lead.withLeadTime,
+        withoutLeadTime: lead.mergedPullRequests - lead.withLeadTime,
       },
     },
     changeFailureRate: {
-      deployments: counted.length,
+      deployments: deploymentCount,
       failedDeployments: failed,
-      rate: hasDeployments ? failed / counted.length : null,
-      level: hasDeployments ? failureRateLevel(benchmark, failed, counted.length) : null,
+      rate: hasDeployments ? failed / deploymentCount : null,
+      level: hasDeployments ? failureRateLevel(benchmark, failed, deploymentCount) : null,
     },
     recoveryTime: {
       incidents: recoveries.length,

@@ -8,6 +8,7 @@ import { SourceSettings1764360000000 } from './1764360000000-source-settings';
 import { DeploymentSummaries1764380000001 } from './1764380000001-deployment-summaries';
 import { DevLakeColumnTypes1764390000001 } from './1764390000001-devlake-column-types';
 import { DevLakeDoraTables1764390000002 } from './1764390000002-devlake-dora-tables';
+import { PullRequestLeadTimes1764400000001 } from './1764400000001-pull-request-lead-times';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -21,4 +22,5 @@ export const webhookMigrations = [
   DeploymentSummaries1764380000001,
   DevLakeColumnTypes1764390000001,
   DevLakeDoraTables1764390000002,
+  PullRequestLeadTimes1764400000001,
 ];

@@ -8,6 +8,7 @@ import type { RawDataRef } from '../events/event-log.service';
 import { scopeIdOf } from '../projects/project.service';
 import { deploymentRowId } from '../deployments/deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
+import { doraTablesRefresherOf } from '../dora/devlake-dora-tables';
 import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { PullRequestDto } from './pull-request.dto';
 import { PullRequest } from './pull-request.entity';
@@ -130,6 +131,7 @@ export class PullRequestService {
       const links = writes.flatMap((write) => (write.link ? [write.link] : []));
       await upsertRows(manager, PullRequestDeploymentLink, links, []);
     });
+    doraTablesRefresherOf(this.dataSource).afterPullRequests(scopeIdOf(connection.id), ids);
     await this.prMetrics.afterPullRequests(scopeIdOf(connection.id), ids);
     return writes.map((write) => write.ids);
   }
