@@ -1,10 +1,13 @@
 // History for the DORA-at-scale figures, written straight into the tables with bulk inserts
 // (the ingestion API would take minutes for 100k deployments). Per deployment i: one commit
-// row (and its deployment summary row when it counts), one merged pull request whose merge commit it deploys; one deployment in ten is to
-// STAGING and one in twenty failed (neither counts); one in ten is followed by an incident, half
-// of which name the deployment. Times are spread over three years before `now` by a golden-ratio
-// sequence, so that any prefix 0..N is evenly spread too: growing 1k -> 10k -> 100k keeps
-// the same span and makes the history denser, as years of a busy organisation do.
+// row; one deployment in ten is to STAGING and one in twenty failed (neither counts); each counted
+// deployment has its summary row and one merged pull request whose merge commit it deploys, with
+// the lead-time row the plugin derives for it (attributed by its merge commit: no other deployment
+// names that commit; the bench checks these rows against the plugin's own rebuild); one deployment
+// in ten is followed by an incident, half of which name the deployment. Times are spread over
+// three years before `now` by a golden-ratio sequence, so that any prefix 0..N is evenly spread
+// too: growing 1k -> 10k -> 100k keeps the same span and makes the history denser, as years of a
+// busy organisation do.
 
 const SPAN_MS = 3 * 365 * 86_400_000;
 const GOLDEN = 0.6180339887498949;
@@ -25,6 +28,7 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
   const incidents = [];
   const links = [];
   const summaries = [];
+  const leadTimes = [];
   for (let i = from; i < to; i += 1) {
     const finished = new Date(now - 60_000 - Math.floor(((i * GOLDEN) % 1) * spanMs));
     const started = new Date(finished.getTime() - 600_000);
@@ -37,22 +41,16 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
     commits.push([`${id}:0123456789abcdef:${sha}`, sha, scope, id, `deployment for ${sha}`, ...state]);
     commits[commits.length - 1].push('https://github.com/example/app', 'main', finished, finished);
     // The deployment summary, as the plugin writes it with each counted deployment.
-    if (environment === 'PRODUCTION' && result === 'SUCCESS')
-      summaries.push([id, scope, finished, started, 'main', 'main']);
-    const merged = new Date(finished.getTime() - ((i % 48) + 1) * HOUR);
-    const opened = new Date(merged.getTime() - ((i % 5) + 1) * 24 * HOUR);
-    pullRequests.push([
-      `${scope}:pr-${i}`,
-      scope,
-      scope,
-      'MERGED',
-      'merged',
-      `change ${i}`,
-      sha,
-      opened,
-      merged,
-      merged,
-    ]);
+    const counted = environment === 'PRODUCTION' && result === 'SUCCESS';
+    if (counted) summaries.push([id, scope, finished, started, 'main', 'main']);
+    if (counted) {
+      const merged = new Date(finished.getTime() - ((i % 48) + 1) * HOUR);
+      const opened = new Date(merged.getTime() - ((i % 5) + 1) * 24 * HOUR);
+      const pr = `${scope}:pr-${i}`;
+      pullRequests.push([pr, scope, scope, 'MERGED', 'merged', `change ${i}`, sha, opened, merged, merged]);
+      const minutes = Math.ceil((finished - opened) / 60_000);
+      leadTimes.push([pr, scope, opened, merged, id, finished, 'mergeCommit', minutes]);
+    }
     if (i % 10 === 3) {
       const created = new Date(finished.getTime() + HOUR);
       const resolved = new Date(created.getTime() + ((i % 7) + 1) * HOUR);
@@ -120,6 +118,20 @@ export function doraRows(cid, from, to, now, spanMs = SPAN_MS) {
       table: '_tool_webhook_deployment_summaries',
       columns: ['cicd_deployment_id', 'cicd_scope_id', 'finished_date', 'started_date', 'ref_low', 'ref_high'],
       rows: summaries,
+    },
+    {
+      table: '_tool_webhook_pull_request_lead_times',
+      columns: [
+        'pull_request_id',
+        'repo_id',
+        'created_date',
+        'merged_date',
+        'cicd_deployment_id',
+        'deployed_date',
+        'attributed_by',
+        'lead_time_minutes',
+      ],
+      rows: leadTimes,
     },
     {
       table: '_tool_webhook_incident_deployments',

@@ -78,6 +78,15 @@ const SETTINGS = QUICK
       inWindowSizes: [1000, 10_000, 100_000],
       activitySizes: [50, 500, 5000],
     };
+// Sizes can be narrowed for a quicker look, e.g. BENCH_DORA_SIZES=1000,100000 (empty: none).
+for (const [name, key] of [
+  ['BENCH_DORA_SIZES', 'doraSizes'],
+  ['BENCH_IN_WINDOW_SIZES', 'inWindowSizes'],
+  ['BENCH_ACTIVITY_SIZES', 'activitySizes'],
+]) {
+  const value = process.env[name];
+  if (value !== undefined) SETTINGS[key] = value.split(',').filter(Boolean).map(Number);
+}
 SETTINGS.doraCalls = QUICK ? 3 : 5;
 SETTINGS.profileSeconds = QUICK ? 2 : 6;
 const SCENARIO_NAMES = Object.keys(SCENARIOS);
@@ -568,7 +577,7 @@ const IN_WINDOW_SPAN_MS = 80 * 86_400_000;
  * Grows a connection's history through `sizes` deployments (spread over three years, or all in
  * the last 80 days) and times DORA at each size.
  */
-async function doraAtScale(server, connection, insert, sizes, spanMs) {
+async function doraAtScale(server, connection, insert, sizes, spanMs, checkFirst) {
   const now = Date.now();
   const results = [];
   let inserted = 0;
@@ -579,6 +588,7 @@ async function doraAtScale(server, connection, insert, sizes, spanMs) {
     }
     const insertSeconds = (performance.now() - started) / 1000;
     inserted = size;
+    if (checkFirst && results.length === 0) await checkFirst();
     const timing = await timeDora(server, connection, now);
     results.push({ size, insertSeconds, timing });
     if (Object.values(timing).some((t) => t.timedOut)) {
@@ -640,8 +650,27 @@ async function activityAtScale(server, insert) {
   return results;
 }
 
+/**
+ * The generated lead-time rows are the plugin's own answer: the first history's rows are compared
+ * with what `npm run rebuild-summary` recomputes from the pull requests and deployments.
+ */
+async function checkGeneratedLeadTimes(admin, dbUrl) {
+  const snapshot = async () =>
+    JSON.stringify((await admin.query('SELECT * FROM _tool_webhook_pull_request_lead_times ORDER BY pull_request_id'))[0]);
+  const generated = await snapshot();
+  const child = spawn(process.execPath, ['dist/server/rebuild-summary.js'], {
+    cwd: ROOT,
+    env: { ...process.env, DB_URL: dbUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`rebuild-summary exited with ${code}`);
+  if ((await snapshot()) !== generated) throw new Error('the generated lead-time rows differ from the plugin rebuild');
+  log('generated lead-time rows: identical to the plugin rebuild');
+}
+
 /** DORA (spread and in-window) and the admin list at scale: one connection per history. */
-async function scalePhase(server, insert, database) {
+async function scalePhase(server, insert, database, checkFirst) {
   const sizes = database === 'sqlite' ? SETTINGS.doraSizesSqlite : SETTINGS.doraSizes;
   // The largest history last: if it is cut short, the other figures are already in.
   const inWindow = await doraAtScale(
@@ -650,6 +679,7 @@ async function scalePhase(server, insert, database) {
     insert,
     SETTINGS.inWindowSizes,
     IN_WINDOW_SPAN_MS,
+    checkFirst,
   );
   const activity = database === 'sqlite' ? [] : await activityAtScale(server, insert);
   const spread = await doraAtScale(server, await createConnection(server, 'dora'), insert, sizes);
@@ -709,7 +739,9 @@ async function mariadbPhase(report) {
     log('profiling the plugin server (seed deployments, 16 connections)');
     report.profile = await profilePlugin(dbUrl, connection);
 
-    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb');
+    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb', () =>
+      checkGeneratedLeadTimes(admin, dbUrl),
+    );
     report.mariadb.dora = scale.spread;
     report.mariadb.doraInWindow = scale.inWindow;
     report.mariadb.activity = scale.activity;
@@ -1108,7 +1140,9 @@ async function scaleOnly() {
   const loadBefore = os.loadavg();
   try {
     plugin = await startPlugin(`${MYSQL_URL}/${dbName}`);
-    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb');
+    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb', () =>
+      checkGeneratedLeadTimes(admin, `${MYSQL_URL}/${dbName}`),
+    );
     const report = { mariadb: { dora: scale.spread, doraInWindow: scale.inWindow, activity: scale.activity } };
     const text = [
       `Produced by \`node bench/run.mjs --scale-only\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; load average (1, 5, 15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}; after: ${os

@@ -4,6 +4,7 @@ import { queryNamed } from '../db/escape-query';
 import { NotFoundError } from '../http/errors';
 import { Project } from '../projects/project.entity';
 import { ProjectService, scopeIdOf } from '../projects/project.service';
+import { utcDatetimeText } from '../db/columns';
 import { dialectOf } from '../db/dialect';
 import { doraTablesRefresherOf } from './devlake-dora-tables';
 import {
@@ -19,6 +20,20 @@ import { dateOf } from './lead-time.queries';
 import { leadTimeFigures } from './lead-time.store';
 
 const DAY_MS = 86_400_000;
+/** Times per IN list: far below every engine's parameter limit. */
+const IDS_PER_QUERY = 2000;
+
+/** The greatest of ascending `times` strictly before `at`, by binary search. */
+function latestTimeBefore(times: number[], at: number): number | undefined {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (times[mid] < at) low = mid + 1;
+    else high = mid;
+  }
+  return low > 0 ? times[low - 1] : undefined;
+}
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 
 /** The scope ids of each kind of row (docs/dora.md "Scope"). */
@@ -147,20 +162,100 @@ export class DoraService {
    */
   private async incidents(scope: DoraScopeIds, query: DoraQuery): Promise<LinkedIncident[]> {
     if (scope.boards.length === 0) return [];
-    const priors = scope.cicdScopes.map((_, k) => {
-      const latest = (column: string) => `(SELECT p.${column} FROM ${DEPLOYMENT_SUMMARY_TABLE} p
-          WHERE p.cicd_scope_id = :scope${k} AND p.finished_date < i.created_date
-          ORDER BY p.finished_date DESC, p.cicd_deployment_id DESC LIMIT 1)`;
-      return `, ${latest('cicd_deployment_id')} AS prior_id_${k}, ${latest('finished_date')} AS prior_time_${k}`;
-    });
+    const [rows, times] = await Promise.all([
+      this.incidentRows(scope, query),
+      this.deploymentTimesSince(scope.cicdScopes, query.from),
+    ]);
+    const incidents = new Map<string, { incident: LinkedIncident; named: DeploymentTime | null }>();
+    for (const row of rows) {
+      const id = String(row.id);
+      let entry = incidents.get(id);
+      if (!entry) {
+        entry = {
+          incident: {
+            created: dateOf(row.created),
+            resolved: dateOf(row.resolved),
+            leadTimeMinutes: numberOf(row.lead_time),
+            deployment: null,
+          },
+          named: null,
+        };
+        incidents.set(id, entry);
+      }
+      // Only a counted row makes the named deployment count (else DevLake's time rule, §3). An
+      // incident names one deployment at most (the link's key is the incident).
+      const namedTime = dateOf(row.named_finished);
+      if (namedTime !== null) entry.named = { id: String(row.named), time: namedTime };
+    }
+    // DevLake's time rule: the latest counted deployment strictly before creation. Only one at or
+    // after `from` can count in the window, so the times since `from` are all it needs.
+    const priors = new Map<number, LinkedIncident[]>();
+    for (const { incident, named } of incidents.values()) {
+      if (named !== null) incident.deployment = named;
+      else if (incident.created !== null) {
+        const time = latestTimeBefore(times, incident.created.getTime());
+        if (time === undefined) continue;
+        const list = priors.get(time);
+        if (list) list.push(incident);
+        else priors.set(time, [incident]);
+      }
+    }
+    // Equal times: the greatest id, as DevLake orders them.
+    for (const [time, id] of await this.deploymentIdsAt(scope.cicdScopes, [...priors.keys()])) {
+      for (const incident of priors.get(time) ?? []) incident.deployment = { id, time: new Date(time) };
+    }
+    return [...incidents.values()].map(({ incident }) => incident);
+  }
+
+  /**
+   * The times (ms, ascending) of the counted deployments since `from`: read off the summary's
+   * (scope, time) index alone, which is ordered already (the ids would cost a sort).
+   */
+  private async deploymentTimesSince(scopes: string[], from: Date): Promise<number[]> {
+    if (scopes.length === 0) return [];
+    const rows = await this.select(
+      `SELECT s.finished_date AS finished FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+        WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from`,
+      { scopes, from },
+    );
+    const times = rows.map((row) => (dateOf(row.finished) as Date).getTime());
+    // In index order already for one scope; several scopes come as several ranges.
+    const ascending = times.every((time, i) => i === 0 || times[i - 1] <= time);
+    return ascending ? times : times.sort((a, b) => a - b);
+  }
+
+  /** The greatest deployment id at each of `times` (ms). */
+  private async deploymentIdsAt(scopes: string[], times: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let start = 0; start < times.length; start += IDS_PER_QUERY) {
+      const rows = await this.select(
+        `SELECT s.finished_date AS finished, MAX(s.cicd_deployment_id) AS id FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+          WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date IN (:...times)
+          GROUP BY s.finished_date`,
+        // As stored text: drivers convert a Date parameter, not the Dates of a list.
+        { scopes, times: times.slice(start, start + IDS_PER_QUERY).map((time) => utcDatetimeText(new Date(time))) },
+      );
+      for (const row of rows) out.set((dateOf(row.finished) as Date).getTime(), String(row.id));
+    }
+    return out;
+  }
+
+  /**
+   * The incidents of the scope that can touch the window: created in or after it (weekly counts,
+   * the time rule), resolved in it (2021 recovery), or naming a counted deployment whose time is
+   * at or after `from`. Three index ranges rather than one OR, which would read every incident of
+   * the scope: by (scope, created), by (scope, resolved), and from the deployment summary's
+   * (scope, time) through the named links. An incident that names a deployment comes once per
+   * link; `named_finished` is set when the named deployment is a counted one of the scope.
+   */
+  private async incidentRows(scope: DoraScopeIds, query: DoraQuery): Promise<Row[]> {
     const columns = `i.id AS id, i.created_date AS created, i.resolution_date AS resolved,
-              i.lead_time_minutes AS lead_time, s.cicd_deployment_id AS named, s.finished_date AS named_finished
-              ${priors.join('')}`;
+              i.lead_time_minutes AS lead_time, s.cicd_deployment_id AS named, s.finished_date AS named_finished`;
     const named = `LEFT JOIN _tool_webhook_incident_deployments l ON l.issue_id = i.id
          LEFT JOIN ${DEPLOYMENT_SUMMARY_TABLE} s
            ON s.cicd_deployment_id = l.cicd_deployment_id AND s.cicd_scope_id IN (:...scopes)`;
     const resolvedInWindow = 'i.resolution_date >= :from AND i.resolution_date < :to';
-    const rows = await this.select(
+    return this.select(
       `SELECT ${columns} FROM incidents i ${named}
         WHERE i.scope_id IN (:...boards) AND i.created_date >= :from
        UNION ALL
@@ -176,45 +271,10 @@ export class DoraService {
           AND NOT (i.resolution_date IS NOT NULL AND ${resolvedInWindow})`,
       {
         scopes: scope.cicdScopes.length > 0 ? scope.cicdScopes : [''],
-        ...Object.fromEntries(scope.cicdScopes.map((id, k) => [`scope${k}`, id])),
         boards: scope.boards,
         from: query.from,
         to: query.to,
       },
-    );
-    const incidents = new Map<string, { incident: LinkedIncident; named: DeploymentTime | null }>();
-    for (const row of rows) {
-      const id = String(row.id);
-      let entry = incidents.get(id);
-      if (!entry) {
-        // DevLake's time rule: the latest counted deployment strictly before creation, over every
-        // deployment scope (equal times: the greatest id, as on one scope's index).
-        let prior: DeploymentTime | null = null;
-        scope.cicdScopes.forEach((_, k) => {
-          const time = dateOf(row[`prior_time_${k}`]);
-          if (time === null) return;
-          const candidate = { id: String(row[`prior_id_${k}`]), time };
-          const diff = prior === null ? 1 : time.getTime() - prior.time.getTime();
-          if (prior === null || diff > 0 || (diff === 0 && candidate.id > prior.id)) prior = candidate;
-        });
-        entry = {
-          incident: {
-            created: dateOf(row.created),
-            resolved: dateOf(row.resolved),
-            leadTimeMinutes: numberOf(row.lead_time),
-            deployment: prior,
-          },
-          named: null,
-        };
-        incidents.set(id, entry);
-      }
-      // Only a counted row makes the named deployment count (else DevLake's time rule, §3). An
-      // incident names one deployment at most (the link's key is the incident).
-      const namedTime = dateOf(row.named_finished);
-      if (namedTime !== null) entry.named = { id: String(row.named), time: namedTime };
-    }
-    return [...incidents.values()].map(({ incident, named }) =>
-      named === null ? incident : { ...incident, deployment: named },
     );
   }
 }

@@ -8,7 +8,7 @@ import { LEAD_TIME_TABLE, rebuildLeadTimes } from '../dora/lead-time.store';
  * that DORA over a window counts and takes the median off an index range. The first index
  * covers what a window's lead time reads (counts by rule, the median by offset); the second
  * its coverage (merged in the window, deployed or not); the third finds the rows a deployment's
- * change may move. Also an index for the incidents' deployments by time.
+ * change may move. Also an index for the incidents' deployments by time (ties: greatest id).
  */
 export const LEAD_TIME_TABLES: TableSpec[] = [
   {
@@ -33,8 +33,8 @@ export const LEAD_TIME_TABLES: TableSpec[] = [
     ],
   },
   {
-    // An incident's deployment by DevLake's time rule (the latest counted one strictly before it,
-    // equal times: the greatest id) is one backward step on this index.
+    // An incident's deployment by DevLake's time rule: the latest counted one strictly before it,
+    // and for equal times the greatest id, read off this index by time.
     name: DEPLOYMENT_SUMMARY_TABLE,
     columns: [],
     indexes: [
