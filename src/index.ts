@@ -23,3 +23,4 @@ export {
 } from './http/errors';
 export type { Envelope } from './http/envelope';
 export { rebuildDeploymentSummaries } from './deployments/deployment-summary';
+export { rebuildLeadTimes } from './dora/lead-time.store';

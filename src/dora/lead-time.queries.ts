@@ -55,7 +55,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /** A deployment's branch from the smallest and largest ref of its rows: one branch, or none. */
-function branchOfRefs(low: unknown, high: unknown): string | null {
+export function branchOfRefs(low: unknown, high: unknown): string | null {
   const a = branchOf(low === null || low === undefined ? null : String(low));
   const b = branchOf(high === null || high === undefined ? null : String(high));
   return a === b ? a : null;

@@ -2,8 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
 import { queryNamed } from '../db/escape-query';
 import { upsertValues } from '../db/upsert';
-import type { AttributionRule } from './lead-time.attribution';
-import { LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
+import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
+import { branchOf, type AttributionRule } from './lead-time.attribution';
+import { branchOfRefs, dateOf, LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
 
 type Runner = DataSource | EntityManager;
 type Row = Record<string, unknown>;
@@ -80,7 +81,11 @@ async function write(manager: EntityManager, changes: ChangeAttribution[], gone:
 }
 
 /** Pull requests of one repository were written: their rows (none for those not merged). */
-export async function refreshLeadTimesOfPullRequests(manager: EntityManager, repo: string, ids: string[]): Promise<void> {
+export async function refreshLeadTimesOfPullRequests(
+  manager: EntityManager,
+  repo: string,
+  ids: string[],
+): Promise<void> {
   if (ids.length === 0) return;
   const changes = await new LeadTimeQueries(manager).ofPullRequests(ownScope(repo), ids);
   const kept = new Set(changes.map((change) => change.id));
@@ -96,8 +101,8 @@ export async function refreshLeadTimesOfPullRequests(manager: EntityManager, rep
  * `since` (null: all history). A deployment starting at `since` can only take pull requests
  * merged or deployed at or after it, so those are recomputed (the window form of the rules from
  * `since` on), and with them every row that pointed at one of these deployments (it may have
- * stopped counting, or moved later). Not seen, as in `GET .../dora`'s window form: a merge older
- * than every deployment of its repository before `since` into a branch first deployed now.
+ * stopped counting, or moved later), and the pull requests still waiting for a deployment that
+ * one of these takes.
  */
 export async function refreshLeadTimesAfterDeployments(
   manager: EntityManager,
@@ -126,8 +131,51 @@ export async function refreshLeadTimesAfterDeployments(
     { repo, since },
   );
   for (const row of deployedSince) ids.add(String(row.id));
+  for (const id of await undeployedTakenBy(manager, repo, deploymentIds)) ids.add(id);
   // Each recomputed whole, as a rebuild would: the same answer however the work was split.
   await refreshLeadTimesOfPullRequests(manager, repo, [...ids]);
+}
+
+/**
+ * The pull requests without a deployment that one of these deployments may ship by the time
+ * rule: merged before it started, into its branch (or either names none). The window form of the
+ * rules does not read merges older than the latest deployment before `since`, which misses a
+ * branch deployed for the first time; pull requests without a deployment are few (they wait
+ * for one), so all of them are checked here.
+ */
+async function undeployedTakenBy(manager: EntityManager, repo: string, deploymentIds: string[]): Promise<string[]> {
+  const deployments: { started: number; branch: string | null }[] = [];
+  for (let start = 0; start < deploymentIds.length; start += BATCH) {
+    const rows = await queryNamed<Row>(
+      manager,
+      `SELECT s.started_date AS started, s.ref_low AS ref_low, s.ref_high AS ref_high
+         FROM ${DEPLOYMENT_SUMMARY_TABLE} s WHERE s.cicd_deployment_id IN (:...ids)`,
+      { ids: deploymentIds.slice(start, start + BATCH) },
+    );
+    for (const row of rows) {
+      deployments.push({
+        started: (dateOf(row.started) as Date).getTime(),
+        branch: branchOfRefs(row.ref_low, row.ref_high),
+      });
+    }
+  }
+  if (deployments.length === 0) return [];
+  const waiting = await queryNamed<Row>(
+    manager,
+    `SELECT t.pull_request_id AS id, t.merged_date AS merged, p.base_ref AS base_ref
+       FROM ${LEAD_TIME_TABLE} t JOIN pull_requests p ON p.id = t.pull_request_id
+      WHERE t.repo_id = :repo AND t.deployed_date IS NULL`,
+    { repo },
+  );
+  return waiting
+    .filter((row) => {
+      const merged = (dateOf(row.merged) as Date).getTime();
+      const branch = branchOf(row.base_ref === null || row.base_ref === undefined ? null : String(row.base_ref));
+      return deployments.some(
+        (d) => d.started >= merged && (d.branch === null || branch === null || d.branch === branch),
+      );
+    })
+    .map((row) => String(row.id));
 }
 
 /** Recomputes one repository's rows from its pull requests and deployments. */
