@@ -432,6 +432,9 @@ export class DoraTablesRefresher {
   logger: Logger | undefined;
   private readonly tables = new DevLakeDoraTables();
   private pending = nothingPending();
+  /** Writes reported so far, and how many of them the refreshes that succeeded covered. */
+  private reported = 0;
+  private covered = 0;
   private running: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private gatherTimer: NodeJS.Timeout | undefined;
@@ -489,6 +492,28 @@ export class DoraTablesRefresher {
     }
   }
 
+  /**
+   * Resolves once the writes reported before the call are reflected, however many arrive
+   * meanwhile (`settled()` would wait for those too, and under steady writes might not return),
+   * or after `maxWaitMs` when the refresh keeps failing: a reader then sees the tables as they
+   * are rather than waiting for the database to come back.
+   */
+  async caughtUp(maxWaitMs = 10_000): Promise<void> {
+    const target = this.reported;
+    const deadline = Date.now() + maxWaitMs;
+    while (this.covered < target && Date.now() < deadline) {
+      if (this.gatherTimer) {
+        clearTimeout(this.gatherTimer);
+        this.gatherTimer = undefined;
+        this.start();
+      }
+      if (this.running) await this.running;
+      else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
+      else if (this.hasPending() && !this.closing) this.start();
+      else return;
+    }
+  }
+
   /** Finishes the pending work (one try) and stops: call before closing the DataSource. */
   async close(): Promise<void> {
     this.closing = true;
@@ -517,6 +542,7 @@ export class DoraTablesRefresher {
 
   /** Starts a refresh after `GATHER_MS`, unless one is running, waiting or about to retry (they take this work too). */
   private soon(): void {
+    this.reported += 1;
     if (this.running || this.retryTimer || this.gatherTimer) return;
     // The refresh is nobody's request: its database time and retries are its own.
     this.gatherTimer = outsideRequest(() =>
@@ -531,11 +557,13 @@ export class DoraTablesRefresher {
   private start(force = false): void {
     if (this.running || (this.retryTimer && !force) || !this.hasPending()) return;
     const work = this.pending;
+    const reported = this.reported;
     this.pending = nothingPending();
     this.running = (async () => {
       let failed = false;
       try {
         await withTransaction(this.dataSource, (manager) => this.apply(manager, work), 8, { readCommitted: true });
+        this.covered = Math.max(this.covered, reported);
       } catch (error) {
         failed = true;
         this.requeue(work);

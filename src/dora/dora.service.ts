@@ -103,7 +103,7 @@ export class DoraService {
    */
   async metrics(scope: DoraScopeIds, query: DoraQuery): Promise<DoraMetrics> {
     // Lead times are kept by the background refresh: what this process wrote is in before reading.
-    await doraTablesRefresherOf(this.dataSource).settled();
+    await doraTablesRefresherOf(this.dataSource).caughtUp();
     // Lead time reads the repositories whose deployments are in scope: a pull request is
     // attributed among its own repository's deployments.
     const cicd = new Set(scope.cicdScopes);

@@ -10,9 +10,8 @@ import { createDataSource } from './data-source';
  * `npm run rebuild-summary`: recomputes what is derived from DevLake's rows, for a database that
  * DevLake itself (or anything besides this plugin) also writes, or after a crash between a write
  * and its background refresh: the deployment summary and the pull requests' lead times that DORA
- * reads, then DevLake's DORA
- * dashboard tables (every project's incident links, every webhook scope's chain of successful
- * deployments). Reads `DB_URL` as the server does; runs pending migrations first, so the tables
+ * reads, then DevLake's DORA dashboard tables (every project's incident links, every webhook
+ * scope's chain of successful deployments). Reads `DB_URL` as the server does; runs pending migrations first, so the tables
  * exist. Safe to run while the server runs: one transaction each.
  */
 export async function rebuildSummary(env: NodeJS.ProcessEnv = process.env): Promise<number> {
