@@ -1,5 +1,5 @@
 import { withTransaction } from '../src/db/transaction';
-import { leadTimeRows, rebuildLeadTimes } from '../src/dora/lead-time.store';
+import { leadTimeFigures, leadTimeRows, rebuildLeadTimes } from '../src/dora/lead-time.store';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 
 type Row = Record<string, unknown>;
@@ -151,6 +151,31 @@ describe('stored lead times, kept current under every kind of write', () => {
     expect(normalised(await leadTimeRows(server.db.dataSource))).toEqual(await rebuilt(server));
     // The scenario exercised every rule, and a pull request waits.
     const rows = await leadTimeRows(server.db.dataSource);
+    // DORA's figures from the rows, for windows of every width: counts, and the lower median
+    // (found by the database from counts per bucket of minutes, then per minute).
+    for (const days of [1, 3, 7, 12, 30]) {
+      const from = new Date(START + 2 * DAY_MS);
+      const to = new Date(from.getTime() + days * DAY_MS);
+      const inWindow = (value: unknown) => {
+        if (value === null || value === undefined) return false;
+        const time = new Date(value instanceof Date ? value : `${String(value).replace(' ', 'T')}Z`).getTime();
+        return time >= from.getTime() && time < to.getTime();
+      };
+      const deployed = rows.filter((row) => inWindow(row.deployed_date));
+      const minutes = deployed.map((row) => Number(row.lead_time_minutes)).sort((a, b) => a - b);
+      const merged = rows.filter((row) => inWindow(row.merged_date));
+      expect(await leadTimeFigures(server.db.dataSource, [`webhook:${cid}`], from, to)).toEqual({
+        changes: deployed.length,
+        medianMinutes: minutes.length > 0 ? minutes[Math.floor((minutes.length - 1) / 2)] : null,
+        byRule: {
+          link: deployed.filter((row) => row.attributed_by === 'link').length,
+          mergeCommit: deployed.filter((row) => row.attributed_by === 'mergeCommit').length,
+          time: deployed.filter((row) => row.attributed_by === 'time').length,
+        },
+        mergedPullRequests: merged.length,
+        withLeadTime: merged.filter((row) => row.deployed_date !== null).length,
+      });
+    }
     const rules = new Set(rows.map((row) => row.attributed_by));
     expect(rules).toEqual(new Set(['link', 'mergeCommit', 'time', null]));
   });

@@ -39,6 +39,13 @@ export interface Dialect {
   minutesBetween(from: string, to: string): string;
   /** The UTC calendar day of a datetime column as `YYYY-MM-DD` text (for grouping by day). */
   utcDay(column: string): string;
+  /** An integer expression divided by a positive integer, truncated toward zero. */
+  intDiv(expression: string, divisor: number): string;
+  /**
+   * An inner join that keeps the written table order, for a join whose selective side the
+   * planner misjudges (MySQL's STRAIGHT_JOIN; a plain JOIN where the planner gets it right).
+   */
+  readonly orderedJoin: string;
   /** A column of DevLake's schema with this engine's type for it (see `table-spec.ts`). */
   column(spec: ColumnSpec): TableColumnOptions;
   /** Extra options of `CREATE TABLE` (MySQL: InnoDB). */
@@ -154,6 +161,8 @@ const sqlite: Dialect = {
   minutesBetween: (from, to) => `CAST((julianday(${to}) - julianday(${from})) * 1440 AS INTEGER)`,
   // Stored as UTC text, `YYYY-MM-DD HH:MM:SS.sss`.
   utcDay: (column) => `substr(${column}, 1, 10)`,
+  intDiv: (expression, divisor) => `(${expression} / ${Math.trunc(divisor)})`,
+  orderedJoin: 'JOIN',
   column(spec) {
     const base = baseColumn(spec);
     switch (spec.kind) {
@@ -213,6 +222,10 @@ const mysql: Dialect = {
   minutesBetween: (from, to) => `TIMESTAMPDIFF(MINUTE, ${from}, ${to})`,
   // datetime(3) holds UTC wall time (the drivers write with timezone 'Z').
   utcDay: (column) => `DATE_FORMAT(${column}, '%Y-%m-%d')`,
+  // `/` is exact division here.
+  intDiv: (expression, divisor) => `(${expression} DIV ${Math.trunc(divisor)})`,
+  // The planner drives from the side with the shorter index prefix, not the shorter range.
+  orderedJoin: 'STRAIGHT_JOIN',
   column(spec) {
     const base = baseColumn(spec);
     const text = { charset: 'utf8mb4', collation: 'utf8mb4_bin' };
@@ -276,6 +289,8 @@ const postgres: Dialect = {
   now: () => 'CURRENT_TIMESTAMP(3)',
   minutesBetween: (from, to) => `CAST(FLOOR(EXTRACT(EPOCH FROM (${to} - ${from})) / 60) AS BIGINT)`,
   utcDay: (column) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  intDiv: (expression, divisor) => `(${expression} / ${Math.trunc(divisor)})`,
+  orderedJoin: 'JOIN',
   column(spec) {
     const base = baseColumn(spec);
     switch (spec.kind) {

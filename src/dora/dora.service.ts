@@ -255,6 +255,9 @@ export class DoraService {
          LEFT JOIN ${DEPLOYMENT_SUMMARY_TABLE} s
            ON s.cicd_deployment_id = l.cicd_deployment_id AND s.cicd_scope_id IN (:...scopes)`;
     const resolvedInWindow = 'i.resolution_date >= :from AND i.resolution_date < :to';
+    // From the window's deployments to the incidents naming them: MariaDB would walk every
+    // incident of the board created before the window instead.
+    const join = dialectOf(this.dataSource).orderedJoin;
     return this.select(
       `SELECT ${columns} FROM incidents i ${named}
         WHERE i.scope_id IN (:...boards) AND i.created_date >= :from
@@ -264,8 +267,8 @@ export class DoraService {
           AND (i.created_date < :from OR i.created_date IS NULL)
        UNION ALL
        SELECT ${columns} FROM ${DEPLOYMENT_SUMMARY_TABLE} s
-         JOIN _tool_webhook_incident_deployments l ON l.cicd_deployment_id = s.cicd_deployment_id
-         JOIN incidents i ON i.id = l.issue_id
+         ${join} _tool_webhook_incident_deployments l ON l.cicd_deployment_id = s.cicd_deployment_id
+         ${join} incidents i ON i.id = l.issue_id
         WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from AND i.scope_id IN (:...boards)
           AND (i.created_date < :from OR i.created_date IS NULL)
           AND NOT (i.resolution_date IS NOT NULL AND ${resolvedInWindow})`,

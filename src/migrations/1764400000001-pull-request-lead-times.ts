@@ -8,7 +8,8 @@ import { LEAD_TIME_TABLE, rebuildLeadTimes } from '../dora/lead-time.store';
  * that DORA over a window counts and takes the median off an index range. The first index
  * covers what a window's lead time reads (counts by rule, the median by offset); the second
  * its coverage (merged in the window, deployed or not); the third finds the rows a deployment's
- * change may move. Also an index for the incidents' deployments by time (ties: greatest id).
+ * change may move. Also an index for the incidents' deployments by time (ties: greatest id), and
+ * covering indexes for the incidents of a window.
  */
 export const LEAD_TIME_TABLES: TableSpec[] = [
   {
@@ -41,6 +42,22 @@ export const LEAD_TIME_TABLES: TableSpec[] = [
       {
         name: 'idx_webhook_deployment_summaries_scope_finished_id',
         columns: ['cicd_scope_id', 'finished_date', 'cicd_deployment_id'],
+      },
+    ],
+  },
+  {
+    // The incidents DORA reads for a window, found and read off the index alone: by creation,
+    // and by resolution. Reading their rows cost a random read each once the table outgrew memory.
+    name: 'incidents',
+    columns: [],
+    indexes: [
+      {
+        name: 'idx_webhook_incidents_scope_created_facts',
+        columns: ['scope_id', 'created_date', 'resolution_date', 'lead_time_minutes'],
+      },
+      {
+        name: 'idx_webhook_incidents_scope_resolved_facts',
+        columns: ['scope_id', 'resolution_date', 'created_date', 'lead_time_minutes'],
       },
     ],
   },
