@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs [--quick] [--out <file>] [--postgres-only]
 //   node bench/run.mjs --equivalence-only   (the baseline's rows and answers against the plugin's)
+//   node bench/run.mjs --ingestion-only [--rounds N] [--seconds S]   (MariaDB ingestion and round trips, printed)
 //
 // Needs `npm run build` first (the `bench` script does it) and MariaDB at MYSQL_URL
 // (default mysql://root@127.0.0.1:3306); creates and drops its own database there. Measures the
@@ -31,7 +32,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 /** Only the CPU profile of the plugin on MariaDB, printed: for working on the hot path. */
 const PROFILE_ONLY = args.includes('--profile-only');
-/** MariaDB ingestion only (no SQLite, no DORA), printed, no RESULTS.md: for comparing builds. */
+/** MariaDB ingestion only (no SQLite, no DORA) and its round trips, printed, no RESULTS.md: for comparing builds. */
 const INGESTION_ONLY = args.includes('--ingestion-only');
 /** The PostgreSQL phase only (ingestion and DORA), printed, no RESULTS.md. */
 const POSTGRES_ONLY = args.includes('--postgres-only');
@@ -87,6 +88,16 @@ for (const [name, key] of [
   const value = process.env[name];
   if (value !== undefined) SETTINGS[key] = value.split(',').filter(Boolean).map(Number);
 }
+/** `--rounds N` and `--seconds S` shorten (or lengthen) the ingestion runs, e.g. for a quick comparison of builds. */
+const numberFlag = (name) => {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = Number(args[at + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
+  return value;
+};
+SETTINGS.rounds = numberFlag('--rounds') ?? SETTINGS.rounds;
+SETTINGS.seconds = numberFlag('--seconds') ?? SETTINGS.seconds;
 SETTINGS.doraCalls = QUICK ? 3 : 5;
 SETTINGS.profileSeconds = QUICK ? 2 : 6;
 const SCENARIO_NAMES = Object.keys(SCENARIOS);
@@ -720,6 +731,9 @@ async function mariadbPhase(report) {
     if (INGESTION_ONLY) {
       const { text } = figureTable(runs, ['plugin', 'baseline']);
       process.stdout.write(`${text}\n`);
+      await stopChild(baseline);
+      log('counting database round trips (through a counting proxy)');
+      process.stdout.write(`\n${roundTripTable(await countRoundTrips(dbName, connection, connection.name))}\n`);
       return;
     }
     report.mariadb = {

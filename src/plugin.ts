@@ -145,18 +145,28 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
   const services = createServices(options);
   const openapi = loadOpenApiDocument();
   let verified: Promise<void> | undefined;
+  /** Set once verification succeeded: from then on every request passes without waiting. */
+  let verifiedOnce = false;
   const verify = (): Promise<void> => {
     verified ??= verifyDataSource(options.dataSource)
-      .then(() => services.events.startPruning())
+      .then(() => {
+        services.events.startPruning();
+        verifiedOnce = true;
+      })
       .catch((error: unknown) => {
         verified = undefined;
         throw error;
       });
     return verified;
   };
-  const ensureVerified: RequestHandler = async (_req, _res, next) => {
-    await verify();
-    next();
+  // Synchronous once verified: an await on every request would cost promises and a turn of the
+  // microtask queue for nothing.
+  const ensureVerified: RequestHandler = (_req, _res, next) => {
+    if (verifiedOnce) {
+      next();
+      return;
+    }
+    return verify().then(() => next());
   };
   // One limiter for every router: a key's budget is the same whichever form it posts through.
   const rateLimit = createRateLimit(options.rateLimit, Boolean(options.basicAuth));

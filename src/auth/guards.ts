@@ -305,9 +305,8 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
     next();
   };
 
-  const ingestion: RequestHandler = async (req, res, next) => {
-    const principal = await authenticated(req, res);
-    if (!principal) return;
+  /** Throws when `principal` may not post into the connection `resolveConnection` found. */
+  function authorizeIngestion(req: Request, res: Response, principal: Principal): void {
     // A signature is checked by the source's own route, never accepted here.
     if (principal.kind === 'signature') throw refuse(req, res, 'authentication required');
     const connection = connectionOf(res);
@@ -321,7 +320,21 @@ export function createGuards(options: ResolvedOptions, apiKeys: ApiKeyService, r
       }
       noteUse(principal.apiKey);
     }
-    next();
+  }
+
+  const ingestion: RequestHandler = (req, res, next) => {
+    // `authenticate` ran before on every ingestion route: decided at once, without a promise.
+    const known = res.locals[PRINCIPAL] as Principal | undefined;
+    if (known) {
+      authorizeIngestion(req, res, known);
+      next();
+      return;
+    }
+    return authenticated(req, res).then((principal) => {
+      if (!principal) return;
+      authorizeIngestion(req, res, principal);
+      next();
+    });
   };
 
   return { authenticate, admin, ingestion };

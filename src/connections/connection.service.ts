@@ -20,6 +20,10 @@ export const MAX_CONNECTION_NAME = 100;
  */
 export const CONNECTION_CACHE_MS = 2_000;
 
+function cacheKeyOf(ref: ConnectionRef): string {
+  return 'id' in ref ? `id:${ref.id}` : `name:${ref.name}`;
+}
+
 /** Reads a `:connectionId` path parameter: a positive integer, or a 400 saying so. */
 export function parseConnectionId(raw: string): number {
   if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) {
@@ -74,12 +78,20 @@ export class ConnectionService {
    * gets its own copy.
    */
   async getCached(ref: ConnectionRef): Promise<WebhookConnection> {
-    const key = 'id' in ref ? `id:${ref.id}` : `name:${ref.name}`;
-    const hit = this.cached.get(key);
-    if (hit) return Object.assign(new WebhookConnection(), hit);
+    const hit = this.peekCached(ref);
+    if (hit) return hit;
     const connection = await this.get(ref);
-    this.cached.set(key, Object.assign(new WebhookConnection(), connection));
+    this.cached.set(cacheKeyOf(ref), Object.assign(new WebhookConnection(), connection));
     return connection;
+  }
+
+  /**
+   * A copy of the connection when `getCached` would answer it from the cache, without a
+   * promise: the ingestion path asks this first, on every request.
+   */
+  peekCached(ref: ConnectionRef): WebhookConnection | undefined {
+    const hit = this.cached.get(cacheKeyOf(ref));
+    return hit ? Object.assign(new WebhookConnection(), hit) : undefined;
   }
 
   private async assertNameFree(name: string, exceptId?: number): Promise<void> {

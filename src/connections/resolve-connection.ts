@@ -23,9 +23,19 @@ export function connectionRefOf(req: Request): ConnectionRef {
  * after the route matched, so that `/:connectionId` never captures `/connections/...` paths.
  */
 export function resolveConnection(connections: ConnectionService): RequestHandler {
-  return async (req, res, next) => {
-    res.locals.webhookConnection = await connections.getCached(connectionRefOf(req));
-    next();
+  return (req, res, next) => {
+    const ref = connectionRefOf(req);
+    // A cached connection (the usual case under load) goes on at once, without a promise.
+    const cached = connections.peekCached(ref);
+    if (cached) {
+      res.locals.webhookConnection = cached;
+      next();
+      return;
+    }
+    return connections.getCached(ref).then((connection) => {
+      res.locals.webhookConnection = connection;
+      next();
+    });
   };
 }
 

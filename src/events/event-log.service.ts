@@ -128,6 +128,11 @@ export class EventLogService {
     }
   }
 
+  /** The next event id when one is reserved already (the usual case), without a promise; else undefined. */
+  takeIdNow(): number | undefined {
+    return this.takeId();
+  }
+
   private takeId(): number | undefined {
     if (this.current.next >= this.current.end && this.spare) {
       this.current = this.spare;

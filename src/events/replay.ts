@@ -94,6 +94,10 @@ function dispatch(
     req.headers = { ...headers, 'content-length': String(payload.length) };
     req.push(payload);
     req.push(null);
+    // The whole message has arrived, as Node's HTTP parser marks it: body readers after the
+    // first (the routes', behind the event recorder's) then see it read, whether they run at
+    // once or a turn of the event loop later.
+    req.complete = true;
     const res = new ServerResponse(req);
     const chunks: Buffer[] = [];
     const collect = (chunk: unknown, encoding?: unknown) => {
