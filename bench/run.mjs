@@ -66,6 +66,7 @@ const SETTINGS = QUICK
       doraSizes: [1000, 10_000],
       doraSizesSqlite: [1000, 10_000],
       inWindowSizes: [1000, 10_000],
+      inWindowSizesSqlite: [1000, 10_000],
       activitySizes: [50, 500],
     }
   : {
@@ -76,13 +77,15 @@ const SETTINGS = QUICK
       countRequests: 400,
       doraSizes: [1000, 10_000, 100_000, 1_000_000],
       doraSizesSqlite: [1000, 10_000, 100_000],
-      inWindowSizes: [1000, 10_000, 100_000],
+      inWindowSizes: [1000, 10_000, 100_000, 1_000_000],
+      inWindowSizesSqlite: [1000, 10_000, 100_000],
       activitySizes: [50, 500, 5000],
     };
 // Sizes can be narrowed for a quicker look, e.g. BENCH_DORA_SIZES=1000,100000 (empty: none).
 for (const [name, key] of [
   ['BENCH_DORA_SIZES', 'doraSizes'],
   ['BENCH_IN_WINDOW_SIZES', 'inWindowSizes'],
+  ['BENCH_IN_WINDOW_SIZES', 'inWindowSizesSqlite'],
   ['BENCH_ACTIVITY_SIZES', 'activitySizes'],
 ]) {
   const value = process.env[name];
@@ -588,10 +591,10 @@ const IN_WINDOW_SPAN_MS = 80 * 86_400_000;
  * Grows a connection's history through `sizes` deployments (spread over three years, or all in
  * the last 80 days) and times DORA at each size.
  */
-async function doraAtScale(server, connection, insert, sizes, spanMs, checkFirst) {
+async function doraAtScale(server, connection, insert, sizes, spanMs, checkFirst, alreadyInserted = 0) {
   const now = Date.now();
   const results = [];
-  let inserted = 0;
+  let inserted = alreadyInserted;
   for (const size of sizes) {
     const started = performance.now();
     for (let from = inserted; from < size; from += GENERATE_CHUNK) {
@@ -667,7 +670,9 @@ async function activityAtScale(server, insert) {
  */
 async function checkGeneratedLeadTimes(admin, dbUrl) {
   const snapshot = async () =>
-    JSON.stringify((await admin.query('SELECT * FROM _tool_webhook_pull_request_lead_times ORDER BY pull_request_id'))[0]);
+    JSON.stringify(
+      (await admin.query('SELECT * FROM _tool_webhook_pull_request_lead_times ORDER BY pull_request_id'))[0],
+    );
   const generated = await snapshot();
   const child = spawn(process.execPath, ['dist/server/rebuild-summary.js'], {
     cwd: ROOT,
@@ -683,17 +688,25 @@ async function checkGeneratedLeadTimes(admin, dbUrl) {
 /** DORA (spread and in-window) and the admin list at scale: one connection per history. */
 async function scalePhase(server, insert, database, checkFirst) {
   const sizes = database === 'sqlite' ? SETTINGS.doraSizesSqlite : SETTINGS.doraSizes;
-  // The largest history last: if it is cut short, the other figures are already in.
-  const inWindow = await doraAtScale(
-    server,
-    await createConnection(server, 'dora-in-window'),
-    insert,
-    SETTINGS.inWindowSizes,
-    IN_WINDOW_SPAN_MS,
-    checkFirst,
-  );
+  // The largest history last: if it is cut short, the other figures are already in. A million
+  // deployments in the window come after the spread history, which is measured without them.
+  const inWindowSizes = database === 'sqlite' ? SETTINGS.inWindowSizesSqlite : SETTINGS.inWindowSizes;
+  const small = inWindowSizes.filter((size) => size <= 100_000);
+  const inWindowConnection = await createConnection(server, 'dora-in-window');
+  const inWindow = await doraAtScale(server, inWindowConnection, insert, small, IN_WINDOW_SPAN_MS, checkFirst);
   const activity = database === 'sqlite' ? [] : await activityAtScale(server, insert);
   const spread = await doraAtScale(server, await createConnection(server, 'dora'), insert, sizes);
+  inWindow.push(
+    ...(await doraAtScale(
+      server,
+      inWindowConnection,
+      insert,
+      inWindowSizes.filter((size) => size > 100_000),
+      IN_WINDOW_SPAN_MS,
+      undefined,
+      Math.max(0, ...small),
+    )),
+  );
   return { spread, inWindow, activity };
 }
 
@@ -753,8 +766,11 @@ async function mariadbPhase(report) {
     log('profiling the plugin server (seed deployments, 16 connections)');
     report.profile = await profilePlugin(dbUrl, connection);
 
-    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb', () =>
-      checkGeneratedLeadTimes(admin, dbUrl),
+    const scale = await scalePhase(
+      plugin,
+      (batches) => insertMysql(admin, batches),
+      'mariadb',
+      () => checkGeneratedLeadTimes(admin, dbUrl),
     );
     report.mariadb.dora = scale.spread;
     report.mariadb.doraInWindow = scale.inWindow;
@@ -803,7 +819,7 @@ async function postgresPhase(report) {
       plugin,
       await createConnection(plugin, 'dora-in-window'),
       insert,
-      SETTINGS.inWindowSizes,
+      SETTINGS.inWindowSizesSqlite,
       IN_WINDOW_SPAN_MS,
     );
     report.postgres.dora = await doraAtScale(plugin, doraConnection, insert, SETTINGS.doraSizesSqlite);
@@ -985,15 +1001,15 @@ function analysis(report) {
     '',
     `- CPU per request (median of the runs at 16 and 64 connections): plugin ${fmt(cpu('plugin'), 2)} ms, baseline ${fmt(cpu('baseline'), 2)} ms. On two cores shared by the server, MariaDB and autocannon, throughput under load follows CPU per request, so this is the ceiling of the ratio.`,
     `- Round trips per request (seed / v1.0 / issue): plugin ${trips('plugin')}, baseline ${trips('baseline')}. Each costs a socket write and a wake-up of MariaDB: in the profile, writing MySQL packets (\`writeBuffer\` under mysql2's \`writePacket\`) is the largest single item.`,
-    '- A new deployment is START, its row, its commit rows, its summary row, COMMIT in both servers; the plugin\'s extra fraction of a round trip is background work (the event log\'s batched insert, the API key\'s last-used time, the refresh of the derived DORA tables, merged across a burst).',
-    '- The rest is the framework, none of it more than a few per cent alone: Express routing through the three addressing forms (about 55 route checks and 10 nested routers per request), class-validator/class-transformer on the body, TypeORM\'s promises per statement, the request context (AsyncLocalStorage, which on Node 20 adds work to every promise), the event log and the metrics, and garbage collection.',
+    "- A new deployment is START, its row, its commit rows, its summary row, COMMIT in both servers; the plugin's extra fraction of a round trip is background work (the event log's batched insert, the API key's last-used time, the refresh of the derived DORA tables, merged across a burst).",
+    "- The rest is the framework, none of it more than a few per cent alone: Express routing through the three addressing forms (about 55 route checks and 10 nested routers per request), class-validator/class-transformer on the body, TypeORM's promises per statement, the request context (AsyncLocalStorage, which on Node 20 adds work to every promise), the event log and the metrics, and garbage collection.",
     '',
     '### Changes made to the hot path',
     '',
     '- `src/connections`: ingestion requests reuse a looked-up connection for up to 2 s (`ConnectionService.getCached`, an `lru-cache` with a TTL), answered without a promise when cached; a rename or delete through the service clears it at once, a change made elsewhere is seen at most 2 s late.',
     '- `src/auth`: a found API key is reused for up to 1 s (`ApiKeyService.findByPlaintext`); renewing or deleting a key through the API forgets it at once, a change written into the database by hand applies within 1 s; expiry is checked on every request. The ingestion guard decides at once when the request was authenticated already.',
     "- `src/db/upsert.ts`: each upsert's SQL is built once per (table, row count) and kept; values go through TypeORM's per-column conversion (`preparePersistentValue`) instead of a query builder that parsed and rewrote the SQL on every call. The deletes of the hot path are plain SQL too, and a new deployment deletes nothing.",
-    '- Deployment rows are built with the shared columns spread last (an object literal that starts with a spread and adds about 20 keys takes a slow path in V8: 64 µs per deployment before, 8 µs after); the event log takes its next id synchronously while its reserved block lasts; the standalone server turns off mysql2\'s stack capture per query (`trace: false`).',
+    "- Deployment rows are built with the shared columns spread last (an object literal that starts with a spread and adds about 20 keys takes a slow path in V8: 64 µs per deployment before, 8 µs after); the event log takes its next id synchronously while its reserved block lasts; the standalone server turns off mysql2's stack capture per query (`trace: false`).",
     '',
     '### Proposed, not made',
     '',
@@ -1159,8 +1175,11 @@ async function scaleOnly() {
   const loadBefore = os.loadavg();
   try {
     plugin = await startPlugin(`${MYSQL_URL}/${dbName}`);
-    const scale = await scalePhase(plugin, (batches) => insertMysql(admin, batches), 'mariadb', () =>
-      checkGeneratedLeadTimes(admin, `${MYSQL_URL}/${dbName}`),
+    const scale = await scalePhase(
+      plugin,
+      (batches) => insertMysql(admin, batches),
+      'mariadb',
+      () => checkGeneratedLeadTimes(admin, `${MYSQL_URL}/${dbName}`),
     );
     const report = { mariadb: { dora: scale.spread, doraInWindow: scale.inWindow, activity: scale.activity } };
     const text = [

@@ -813,6 +813,27 @@ describe("the guards' wait for the host's authenticator", () => {
     }
   });
 
+  it('authenticates in the ingestion guard itself when no guard did before it', async () => {
+    const guards = guardsWith((_req, _res, next) => void setImmediate(() => next()));
+    const { req, res } = exchange();
+    res.locals.webhookConnection = { id: 1 };
+    const next = jest.fn();
+    expect(await outcome(guards.ingestion(req, res, next))).toBe('settled');
+    expect(next).toHaveBeenCalledWith();
+    expect(principalOf(res)).toEqual({ kind: 'host' });
+  });
+
+  it('lets an authenticated request through the ingestion guard at once, without waiting for a promise', async () => {
+    const guards = guardsWith((_req, _res, next) => void setImmediate(() => next()));
+    const { req, res } = exchange();
+    await outcome(guards.authenticate(req, res, jest.fn()));
+    res.locals.webhookConnection = { id: 1 };
+    const next = jest.fn();
+    void guards.ingestion(req, res, next);
+    // Decided in the same turn: the hot path of every ingestion request.
+    expect(next).toHaveBeenCalledWith();
+  });
+
   it('goes on as the host when its authenticator calls next() later (a session looked up)', async () => {
     const guards = guardsWith((_req, _res, next) => void setImmediate(() => next()));
     const { req, res } = exchange();
