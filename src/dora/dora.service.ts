@@ -4,13 +4,11 @@ import { queryNamed } from '../db/escape-query';
 import { NotFoundError } from '../http/errors';
 import { Project } from '../projects/project.entity';
 import { ProjectService, scopeIdOf } from '../projects/project.service';
-import { utcDatetimeText } from '../db/columns';
 import { dialectOf } from '../db/dialect';
 import { doraTablesRefresherOf } from './devlake-dora-tables';
 import {
   doraOf,
   type Benchmark,
-  type DeploymentTime,
   type DoraAggregates,
   type DoraMetrics,
   type LinkedIncident,
@@ -23,8 +21,8 @@ const DAY_MS = 86_400_000;
 /** Times per IN list: far below every engine's parameter limit. */
 const IDS_PER_QUERY = 2000;
 
-/** The greatest of ascending `times` strictly before `at`, by binary search. */
-function latestTimeBefore(times: number[], at: number): number | undefined {
+/** The index of the last of ascending `times` strictly before `at` (-1: none), by binary search. */
+function latestBefore(times: number[], at: number): number {
   let low = 0;
   let high = times.length;
   while (low < high) {
@@ -32,7 +30,7 @@ function latestTimeBefore(times: number[], at: number): number | undefined {
     if (times[mid] < at) low = mid + 1;
     else high = mid;
   }
-  return low > 0 ? times[low - 1] : undefined;
+  return low - 1;
 }
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 
@@ -155,18 +153,17 @@ export class DoraService {
    * or after it (weekly counts, the time rule), resolved in it (2021 recovery), or naming a
    * counted deployment whose time is at or after `from`. Three index ranges rather than one OR,
    * which would read every incident of the scope: by (scope, created), by (scope, resolved), and
-   * from the deployment summary's (scope, time) through the named links. An incident that names
-   * a deployment comes once per link; `named_finished` is set when the named deployment is a
-   * counted one of the scope. For the time rule, each deployment scope's latest counted
-   * deployment before the incident is one backward step on the summary's (scope, time, id) index.
+   * from the deployment summary's (scope, time) through the named links (`incidentRows`). A named
+   * deployment counts when it is a counted one of the scope (else DevLake's time rule); both are
+   * matched against the window's counted deployments, read once in (time, id) order.
    */
   private async incidents(scope: DoraScopeIds, query: DoraQuery): Promise<LinkedIncident[]> {
     if (scope.boards.length === 0) return [];
-    const [rows, times] = await Promise.all([
+    const [rows, window] = await Promise.all([
       this.incidentRows(scope, query),
-      this.deploymentTimesSince(scope.cicdScopes, query.from),
+      this.deploymentsSince(scope.cicdScopes, query.from),
     ]);
-    const incidents = new Map<string, { incident: LinkedIncident; named: DeploymentTime | null }>();
+    const incidents = new Map<string, { incident: LinkedIncident; named: string | null }>();
     for (const row of rows) {
       const id = String(row.id);
       let entry = incidents.get(id);
@@ -182,60 +179,59 @@ export class DoraService {
         };
         incidents.set(id, entry);
       }
-      // Only a counted row makes the named deployment count (else DevLake's time rule, §3). An
-      // incident names one deployment at most (the link's key is the incident).
-      const namedTime = dateOf(row.named_finished);
-      if (namedTime !== null) entry.named = { id: String(row.named), time: namedTime };
+      // An incident names one deployment at most (the link's key is the incident).
+      if (row.named !== null && row.named !== undefined) entry.named = String(row.named);
     }
-    // DevLake's time rule: the latest counted deployment strictly before creation. Only one at or
-    // after `from` can count in the window, so the times since `from` are all it needs.
-    const priors = new Map<number, LinkedIncident[]>();
+    // The deployments named that are not among the window's: counted ones before it, or ones
+    // that do not count (which leave the incident to the time rule). Few: read by id.
+    const byId = new Map(window.ids.map((id, i) => [id, window.times[i]]));
+    const outside = [
+      ...new Set([...incidents.values()].flatMap(({ named }) => (named && !byId.has(named) ? [named] : []))),
+    ];
+    for (const [id, time] of await this.countedDeploymentTimes(scope.cicdScopes, outside)) byId.set(id, time);
     for (const { incident, named } of incidents.values()) {
-      if (named !== null) incident.deployment = named;
-      else if (incident.created !== null) {
-        const time = latestTimeBefore(times, incident.created.getTime());
-        if (time === undefined) continue;
-        const list = priors.get(time);
-        if (list) list.push(incident);
-        else priors.set(time, [incident]);
+      const namedTime = named === null ? undefined : byId.get(named);
+      if (named !== null && namedTime !== undefined) {
+        incident.deployment = { id: named, time: new Date(namedTime) };
+      } else if (incident.created !== null) {
+        // DevLake's time rule: the latest counted deployment strictly before creation (equal
+        // times: the greatest id). Only one at or after `from` can count in the window.
+        const at = latestBefore(window.times, incident.created.getTime());
+        if (at >= 0) incident.deployment = { id: window.ids[at], time: new Date(window.times[at]) };
       }
-    }
-    // Equal times: the greatest id, as DevLake orders them.
-    for (const [time, id] of await this.deploymentIdsAt(scope.cicdScopes, [...priors.keys()])) {
-      for (const incident of priors.get(time) ?? []) incident.deployment = { id, time: new Date(time) };
     }
     return [...incidents.values()].map(({ incident }) => incident);
   }
 
   /**
-   * The times (ms, ascending) of the counted deployments since `from`: read off the summary's
-   * (scope, time) index alone, which is ordered already (the ids would cost a sort).
+   * The counted deployments since `from`, ordered by time then id, as two parallel lists: off
+   * the summary's (scope, time, id) index, in that order already for one scope.
    */
-  private async deploymentTimesSince(scopes: string[], from: Date): Promise<number[]> {
-    if (scopes.length === 0) return [];
+  private async deploymentsSince(scopes: string[], from: Date): Promise<{ ids: string[]; times: number[] }> {
+    if (scopes.length === 0) return { ids: [], times: [] };
     const rows = await this.select(
-      `SELECT s.finished_date AS finished FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+      `SELECT s.cicd_deployment_id AS id, s.finished_date AS finished FROM ${DEPLOYMENT_SUMMARY_TABLE} s
         WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date >= :from`,
       { scopes, from },
     );
-    const times = rows.map((row) => (dateOf(row.finished) as Date).getTime());
-    // In index order already for one scope; several scopes come as several ranges.
-    const ascending = times.every((time, i) => i === 0 || times[i - 1] <= time);
-    return ascending ? times : times.sort((a, b) => a - b);
+    let list = rows.map((row) => ({ id: String(row.id), time: (dateOf(row.finished) as Date).getTime() }));
+    const before = (a: { id: string; time: number }, b: { id: string; time: number }) =>
+      a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    // Several scopes come as several ranges, and a planner may pick another index.
+    if (!list.every((item, i) => i === 0 || before(list[i - 1], item) <= 0)) list = list.sort(before);
+    return { ids: list.map((item) => item.id), times: list.map((item) => item.time) };
   }
 
-  /** The greatest deployment id at each of `times` (ms). */
-  private async deploymentIdsAt(scopes: string[], times: number[]): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    for (let start = 0; start < times.length; start += IDS_PER_QUERY) {
+  /** The times (ms) of those of `ids` that are counted deployments of the scopes. */
+  private async countedDeploymentTimes(scopes: string[], ids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let start = 0; start < ids.length && scopes.length > 0; start += IDS_PER_QUERY) {
       const rows = await this.select(
-        `SELECT s.finished_date AS finished, MAX(s.cicd_deployment_id) AS id FROM ${DEPLOYMENT_SUMMARY_TABLE} s
-          WHERE s.cicd_scope_id IN (:...scopes) AND s.finished_date IN (:...times)
-          GROUP BY s.finished_date`,
-        // As stored text: drivers convert a Date parameter, not the Dates of a list.
-        { scopes, times: times.slice(start, start + IDS_PER_QUERY).map((time) => utcDatetimeText(new Date(time))) },
+        `SELECT s.cicd_deployment_id AS id, s.finished_date AS finished FROM ${DEPLOYMENT_SUMMARY_TABLE} s
+          WHERE s.cicd_deployment_id IN (:...ids) AND s.cicd_scope_id IN (:...scopes)`,
+        { ids: ids.slice(start, start + IDS_PER_QUERY), scopes },
       );
-      for (const row of rows) out.set((dateOf(row.finished) as Date).getTime(), String(row.id));
+      for (const row of rows) out.set(String(row.id), (dateOf(row.finished) as Date).getTime());
     }
     return out;
   }
@@ -245,15 +241,14 @@ export class DoraService {
    * the time rule), resolved in it (2021 recovery), or naming a counted deployment whose time is
    * at or after `from`. Three index ranges rather than one OR, which would read every incident of
    * the scope: by (scope, created), by (scope, resolved), and from the deployment summary's
-   * (scope, time) through the named links. An incident that names a deployment comes once per
-   * link; `named_finished` is set when the named deployment is a counted one of the scope.
+   * (scope, time) through the named links. `named` is the deployment an incident names, counted
+   * or not: the caller matches it with the counted ones (no lookup per incident here, which cost a
+   * random read each once the summary outgrew memory).
    */
   private async incidentRows(scope: DoraScopeIds, query: DoraQuery): Promise<Row[]> {
     const columns = `i.id AS id, i.created_date AS created, i.resolution_date AS resolved,
-              i.lead_time_minutes AS lead_time, s.cicd_deployment_id AS named, s.finished_date AS named_finished`;
-    const named = `LEFT JOIN _tool_webhook_incident_deployments l ON l.issue_id = i.id
-         LEFT JOIN ${DEPLOYMENT_SUMMARY_TABLE} s
-           ON s.cicd_deployment_id = l.cicd_deployment_id AND s.cicd_scope_id IN (:...scopes)`;
+              i.lead_time_minutes AS lead_time, l.cicd_deployment_id AS named`;
+    const named = 'LEFT JOIN _tool_webhook_incident_deployments l ON l.issue_id = i.id';
     const resolvedInWindow = 'i.resolution_date >= :from AND i.resolution_date < :to';
     // From the window's deployments to the incidents naming them: MariaDB would walk every
     // incident of the board created before the window instead.
