@@ -362,12 +362,7 @@ function nothingPending(): PendingRefresh {
 }
 
 /** Adds deployments (and their earliest start) to what waits for a lead-time refresh. */
-function addLeadTimeDeployments(
-  pending: PendingRefresh,
-  scopeId: string,
-  ids: Iterable<string>,
-  since: Date,
-): void {
+function addLeadTimeDeployments(pending: PendingRefresh, scopeId: string, ids: Iterable<string>, since: Date): void {
   const entry = pending.leadTimeDeployments.get(scopeId);
   if (!entry) pending.leadTimeDeployments.set(scopeId, { since, ids: new Set(ids) });
   else {
@@ -478,18 +473,7 @@ export class DoraTablesRefresher {
    * it waits for the retries; while closing, a failed last try ends the wait (and is logged).
    */
   async settled(): Promise<void> {
-    for (;;) {
-      if (this.gatherTimer) {
-        // Nobody else is worth waiting for: the caller wants the tables now.
-        clearTimeout(this.gatherTimer);
-        this.gatherTimer = undefined;
-        this.start();
-      }
-      if (this.running) await this.running;
-      else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
-      else if (this.hasPending() && !this.closing) this.start();
-      else return;
-    }
+    while (await this.waitStep());
   }
 
   /**
@@ -501,17 +485,25 @@ export class DoraTablesRefresher {
   async caughtUp(maxWaitMs = 10_000): Promise<void> {
     const target = this.reported;
     const deadline = Date.now() + maxWaitMs;
-    while (this.covered < target && Date.now() < deadline) {
-      if (this.gatherTimer) {
-        clearTimeout(this.gatherTimer);
-        this.gatherTimer = undefined;
-        this.start();
-      }
-      if (this.running) await this.running;
-      else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
-      else if (this.hasPending() && !this.closing) this.start();
-      else return;
+    while (this.covered < target && Date.now() < deadline && (await this.waitStep()));
+  }
+
+  /**
+   * One step of waiting for the refresh: starts pending work at once, waits for the running
+   * refresh or a moment of the retry pause. False when there is nothing left to wait for.
+   */
+  private async waitStep(): Promise<boolean> {
+    if (this.gatherTimer) {
+      // Nobody else is worth waiting for: the caller wants the tables now.
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = undefined;
+      this.start();
     }
+    if (this.running) await this.running;
+    else if (this.retryTimer) await new Promise((resolve) => setTimeout(resolve, RETRY_MS / 4));
+    else if (this.hasPending() && !this.closing) this.start();
+    else return false;
+    return true;
   }
 
   /** Finishes the pending work (one try) and stops: call before closing the DataSource. */

@@ -3,6 +3,7 @@ import { dialectOf } from '../db/dialect';
 import { queryNamed } from '../db/escape-query';
 import { upsertValues } from '../db/upsert';
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
+import type { LeadTimeSummary } from './dora.calculations';
 import { branchOf, type AttributionRule } from './lead-time.attribution';
 import { branchOfRefs, dateOf, LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
 
@@ -59,18 +60,6 @@ function rowOf(change: ChangeAttribution): unknown[] {
   ];
 }
 
-/** What DORA reads of the lead times of a window. */
-export interface LeadTimeFigures {
-  /** Changes whose deployment is in the window. */
-  changes: number;
-  /** Their lower median lead time in minutes, null for none. */
-  medianMinutes: number | null;
-  byRule: Record<AttributionRule, number>;
-  /** Pull requests merged in the window, and how many of them have a deployment. */
-  mergedPullRequests: number;
-  withLeadTime: number;
-}
-
 async function write(manager: EntityManager, changes: ChangeAttribution[], gone: string[]): Promise<void> {
   for (let start = 0; start < gone.length; start += BATCH) {
     await queryNamed(manager, `DELETE FROM ${LEAD_TIME_TABLE} WHERE pull_request_id IN (:...ids)`, {
@@ -98,7 +87,7 @@ export async function refreshLeadTimesOfPullRequests(
 
 /**
  * Deployments of one scope were written or changed, the earliest start among their new rows at
- * `since` (null: all history). A deployment starting at `since` can only take pull requests
+ * `since`. A deployment starting at `since` can only take pull requests
  * merged or deployed at or after it, so those are recomputed (the window form of the rules from
  * `since` on), and with them every row that pointed at one of these deployments (it may have
  * stopped counting, or moved later), and the pull requests still waiting for a deployment that
@@ -108,12 +97,8 @@ export async function refreshLeadTimesAfterDeployments(
   manager: EntityManager,
   repo: string,
   deploymentIds: string[],
-  since: Date | null,
+  since: Date,
 ): Promise<void> {
-  if (since === null) {
-    await rebuildLeadTimesOfRepo(manager, repo);
-    return;
-  }
   // The pull requests the deployments may take or release: those the window form of the rules
   // reads from `since` on, those pointing at one of the deployments, and those deployed since.
   const ids = new Set((await new LeadTimeQueries(manager).since(ownScope(repo), since, null)).map((c) => c.id));
@@ -215,7 +200,7 @@ export async function rebuildLeadTimes(manager: EntityManager): Promise<number> 
  * lower median off the (repo, deployed) index, coverage off the (repo, merged) index. Only counts
  * leave the database.
  */
-export async function leadTimeFigures(db: Runner, repos: string[], from: Date, to: Date): Promise<LeadTimeFigures> {
+export async function leadTimeFigures(db: Runner, repos: string[], from: Date, to: Date): Promise<LeadTimeSummary> {
   const byRule: Record<AttributionRule, number> = { link: 0, mergeCommit: 0, time: 0 };
   if (repos.length === 0) return { changes: 0, medianMinutes: null, byRule, mergedPullRequests: 0, withLeadTime: 0 };
   const window = { repos, from, to };
