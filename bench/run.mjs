@@ -213,11 +213,13 @@ const PLUGIN_MAIN = process.env.PLUGIN_MAIN
 
 const startPlugin = (dbUrl, nodeArgs = []) => startChild('plugin server', PLUGIN_MAIN, pluginEnv(dbUrl), nodeArgs);
 
-const startBaseline = (dbUrl, connectionName) =>
-  startChild('baseline server', path.join(ROOT, 'bench/baseline-server.mjs'), {
-    DB_URL: dbUrl,
-    CONNECTION_NAME: connectionName,
-  });
+const startBaseline = (dbUrl, connectionName, nodeArgs = []) =>
+  startChild(
+    'baseline server',
+    path.join(ROOT, 'bench/baseline-server.mjs'),
+    { DB_URL: dbUrl, CONNECTION_NAME: connectionName },
+    nodeArgs,
+  );
 
 async function createConnection(server, name) {
   const res = await fetch(`${server.url}${PREFIX}/connections`, {
@@ -432,9 +434,13 @@ function summariseProfile(file, window) {
   // Only the samples taken while the load ran: start-up (module loading, the OpenAPI document)
   // is not the hot path. V8's sample times and process.hrtime are both CLOCK_MONOTONIC.
   let time = profile.startTime;
+  let busyMicros = 0;
   profile.samples.forEach((id, index) => {
-    time += profile.timeDeltas[index] ?? 0;
-    if (time >= window.from && time <= window.to) hits.set(id, (hits.get(id) ?? 0) + 1);
+    const delta = profile.timeDeltas[index] ?? 0;
+    time += delta;
+    if (time < window.from || time > window.to) return;
+    hits.set(id, (hits.get(id) ?? 0) + 1);
+    if (byId.get(id).callFrame.functionName !== '(idle)') busyMicros += delta;
   });
   const areas = new Map();
   const functions = new Map();
@@ -458,19 +464,30 @@ function summariseProfile(file, window) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, count]) => ({ name, percent: (100 * count) / total }));
-  return { areas: top(areas, 12), functions: top(functions, 15), samples: total };
+  return {
+    areas: top(areas, 12),
+    functions: top(functions, 15),
+    samples: total,
+    requests: window.requests,
+    busyMsPerRequest: busyMicros / 1000 / Math.max(1, window.requests),
+  };
 }
 
-async function profilePlugin(dbUrl, connection) {
+/** CPU profile of the plugin server (or, `baseline`, of the baseline) under seed-form deployments. */
+async function profilePlugin(dbUrl, connection, baseline = false) {
   const dir = path.join(os.tmpdir(), `dlw_bench_prof_${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
-  const server = await startPlugin(dbUrl, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const server = baseline
+    ? await startBaseline(dbUrl, connection.name, profiling)
+    : await startPlugin(dbUrl, profiling);
   let summary;
   const window = {};
   try {
     await load(server, connection, 'seed', 'profile-warm', { connections: 16, seconds: 2 });
     window.from = Number(process.hrtime.bigint() / 1000n);
-    await load(server, connection, 'seed', 'profile', { connections: 16, seconds: SETTINGS.profileSeconds });
+    const run = await load(server, connection, 'seed', 'profile', { connections: 16, seconds: SETTINGS.profileSeconds });
+    window.requests = run.requests;
     window.to = Number(process.hrtime.bigint() / 1000n);
   } finally {
     await stopChild(server);
@@ -1124,9 +1141,13 @@ async function profileOnly() {
     const connection = await createConnection(plugin, 'bench');
     await stopChild(plugin);
     SETTINGS.profileSeconds = 10;
-    const summary = await profilePlugin(`${MYSQL_URL}/${dbName}`, connection);
+    // `--baseline` profiles the baseline under the same load, to compare the two in ms per request.
+    const summary = await profilePlugin(`${MYSQL_URL}/${dbName}`, connection, args.includes('--baseline'));
+    log(`${summary.requests} requests; ${fmt(summary.busyMsPerRequest, 3)} ms of CPU per request`);
     for (const part of [summary.areas, summary.functions]) {
-      for (const { name, percent } of part) log(`${fmt(percent, 1).padStart(5)}%  ${name}`);
+      for (const { name, percent } of part) {
+        log(`${fmt(percent, 1).padStart(5)}%  ${fmt((percent / 100) * summary.busyMsPerRequest, 3).padStart(6)} ms/req  ${name}`);
+      }
       log('');
     }
   } finally {

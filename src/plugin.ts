@@ -40,7 +40,12 @@ import { createSourceAdminRouter } from './sources/source-admin.router';
 import { forwardRejections } from './http/forward-rejections';
 import { DEVLAKE_PATHS, mountParts, type MountOptions, type MountTarget, type WebhookParts } from './mount';
 import { createSwaggerRouter } from './swagger-ui/swagger-ui.router';
+import { series } from './http/series';
+import { routeMatcherOf } from './http/route-shapes';
 import { doraTablesRefresherOf } from './dora/devlake-dora-tables';
+
+/** The three addressing forms of the ingestion routes, in the order they are tried. */
+const INGESTION_PREFIXES = ['/connections/by-name/:connectionName', '/connections/:connectionId', '/:connectionId'];
 
 /** What `createWebhookPlugin` hands the host. */
 export interface WebhookPlugin {
@@ -187,8 +192,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     const router = Router();
     // The request log first, so that refusals by the target check and the limits are logged
     // and counted too.
-    router.use(logRequests, checkRequestTarget, rateLimit, deadline);
-    router.use(ensureVerified);
+    router.use(series(logRequests, checkRequestTarget, rateLimit, deadline, ensureVerified));
     router.use(routes);
     router.use(errorHandler(options.logger));
     return forwardRejections(router);
@@ -196,7 +200,23 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
 
   const buildRouter = (requireApiKey: boolean): Router => {
     const context = contextFor(requireApiKey);
+    const ingest = buildIngestionRouter(context);
     const routes = Router();
+
+    // Deliveries are most of the traffic, and every router a request passes through costs it
+    // CPU: a delivery that certainly is one (a numeric connection id or a name, then the exact
+    // path of an ingestion route) goes straight to the ingestion routes, past the admin routers
+    // it could never match. Anything else takes the usual order below.
+    const isIngestion = routeMatcherOf(ingest);
+    for (const prefix of INGESTION_PREFIXES) {
+      const lane = series(routeBase(prefix), ingest);
+      routes.use(prefix, (req, res, next) => {
+        const id = (req.params as { connectionId?: string }).connectionId;
+        if ((id === undefined || /^\d+$/.test(id)) && isIngestion(req.method, req.path)) lane(req, res, next);
+        else next();
+      });
+    }
+
     routes.use(createActivityRouter(context));
     routes.use(
       '/connections',
@@ -214,13 +234,18 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
     // Ingestion routes exist in three addressing forms (docs/devlake-compatibility.md §2). The by-name and
     // /connections forms come first; `/:connectionId` resolves per route, so it never
     // captures the admin paths above.
+    for (const prefix of INGESTION_PREFIXES) routes.use(prefix, routeBase(prefix), ingest);
+    return wrap(routes);
+  };
+
+  /** The ingestion routes, relative to a connection's prefix, behind the checks every delivery passes. */
+  const buildIngestionRouter = (context: PluginContext): Router => {
     const ingest = Router({ mergeParams: true });
     // Credentials are checked before the connection is looked up: without them, a 401, never
     // a 404 that would tell which connections exist. Each route's guard then authorises.
     // GitHub, GitLab and PagerDuty cannot send credentials: their signature is checked on their
     // route, once the connection (its secret) is known.
-    ingest.use(acceptSignedDeliveries);
-    ingest.use(context.guards.authenticate);
+    ingest.use(series(acceptSignedDeliveries, context.guards.authenticate));
     // The event log wraps ingestion: its routes first (they are not deliveries), then the
     // recorder, then every ingestion route, which it records whatever they answer.
     const replay = createReplayer(ingest, errorHandler(options.logger));
@@ -240,10 +265,7 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
       ),
     );
     for (const create of ingestionRouters) ingest.use(create(context));
-    for (const prefix of ['/connections/by-name/:connectionName', '/connections/:connectionId', '/:connectionId']) {
-      routes.use(prefix, routeBase(prefix), ingest);
-    }
-    return wrap(routes);
+    return ingest;
   };
 
   const buildApiKeysRouter = (requireApiKey: boolean): Router => wrap(createApiKeyRouter(contextFor(requireApiKey)));
