@@ -1,7 +1,7 @@
 import { DEPLOYMENT_SUMMARY_TABLE } from '../src/deployments/deployment-summary';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 import { runSql } from './helpers/test-db';
-import { dateOf } from '../src/dora/lead-time.queries';
+import { dateOf } from '../src/db/columns';
 
 /** Transactions the database rolled back and the plugin ran again, from the request log lines. */
 function retries(server: TestServer): number {
@@ -44,6 +44,8 @@ describe('concurrent deployments of the same commits', () => {
       statuses.push(...answers.map((answer) => answer.status));
     }
     expect(statuses).toEqual(statuses.map(() => 200));
+    // The summary and DevLake's chains follow in the background, right after the commits.
+    await server.plugin.settled();
     const summaries = await runSql(
       server.db.dataSource,
       `SELECT COUNT(*) AS n FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_scope_id = 'webhook:${id}'`,
@@ -53,8 +55,6 @@ describe('concurrent deployments of the same commits', () => {
 
     // DevLake's chain of successful deployments per repo (what its DORA dashboard reads): each
     // row points at the one that finished before it, although the rows arrived all at once.
-    // The chain follows in the background.
-    await server.plugin.settled();
     const rows = await runSql(
       server.db.dataSource,
       `SELECT id, repo_url, finished_date, prev_success_deployment_commit_id AS prev

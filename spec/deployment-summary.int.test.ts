@@ -1,5 +1,6 @@
 import { DEPLOYMENT_SUMMARY_TABLE, rebuildDeploymentSummaries } from '../src/deployments/deployment-summary';
-import { dateOf } from '../src/dora/lead-time.queries';
+import { createWebhookPlugin } from '../src/plugin';
+import { dateOf, utcDatetimeText } from '../src/db/columns';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 import { runSql } from './helpers/test-db';
 
@@ -61,7 +62,9 @@ async function recomputed(server: TestServer): Promise<SummaryRow[]> {
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** The summary as stored once the background refresh has taken every write answered so far. */
 async function stored(server: TestServer): Promise<SummaryRow[]> {
+  await server.plugin.settled();
   const rows = (await runSql(server.db.dataSource, `SELECT * FROM ${DEPLOYMENT_SUMMARY_TABLE}`)) as Row[];
   return rows
     .map((row) => ({
@@ -75,7 +78,7 @@ async function stored(server: TestServer): Promise<SummaryRow[]> {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-describe('deployment summary (one row per counted deployment, kept with its rows)', () => {
+describe('deployment summary (one row per counted deployment, refreshed right after its rows)', () => {
   let server: TestServer;
   let cid: number;
 
@@ -235,5 +238,37 @@ describe('deployment summary (one row per counted deployment, kept with its rows
     expect((await stored(server)).map((r) => r.id)).toContain(`webhook:${cid}:x1`);
     expect((await stored(server)).map((r) => r.id)).not.toContain(`webhook:${cid}:d2`);
     expect(await deployments()).toBe(1);
+  });
+
+  it('is caught up when a plugin starts, for the last hour, after a process stopped before its refresh (a crash)', async () => {
+    const other = (await createConnection(server, 'crashed')).id;
+    const recent = await post(
+      { id: 'recent', finishedDate: '2026-03-10T09:00:00Z', commitSha: SHA_A, repoUrl: REPO },
+      other,
+    );
+    const old = await post({ id: 'old', finishedDate: '2026-03-10T10:00:00Z', commitSha: SHA_B, repoUrl: REPO }, other);
+    expect([recent.status, old.status]).toEqual([200, 200]);
+    const ids = [recent.body.data.deploymentId as string, old.body.data.deploymentId as string];
+    await server.plugin.settled();
+    // What a process killed right after its commits leaves: the rows, no summary. One was
+    // written two hours ago, beyond the catch-up.
+    const db = server.db.dataSource;
+    await runSql(db, `DELETE FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (?, ?)`, ids);
+    await runSql(db, 'UPDATE cicd_deployments SET updated_at = ? WHERE id = ?', [
+      utcDatetimeText(new Date(Date.now() - 2 * 60 * 60 * 1000)),
+      ids[1],
+    ]);
+    expect((await stored(server)).map((r) => r.id)).not.toContain(ids[0]);
+
+    const restarted = createWebhookPlugin({ dataSource: db });
+    await restarted.verify();
+    await restarted.settled();
+    const after = (await stored(server)).map((r) => r.id);
+    expect(after).toContain(ids[0]);
+    expect(after).not.toContain(ids[1]);
+    // The rest is what a rebuild computes, the older deployment aside.
+    expect((await stored(server)).filter((row) => row.id !== ids[1])).toEqual(
+      (await recomputed(server)).filter((row) => row.id !== ids[1]),
+    );
   });
 });

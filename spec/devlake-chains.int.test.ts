@@ -1,4 +1,4 @@
-import { dateOf } from '../src/dora/lead-time.queries';
+import { dateOf } from '../src/db/columns';
 import { createConnection, startTestServer, type TestServer } from './helpers/test-app';
 import { runSql } from './helpers/test-db';
 import { rebuildSummary } from '../src/server/rebuild-summary';

@@ -269,7 +269,9 @@ describe("DevLake's project_pr_metrics, kept current", () => {
   });
   afterAll(async () => server.close());
 
+  /** The rows once the background refresh has taken every write answered so far. */
   async function metrics(projectName: string): Promise<Map<string, MetricRow>> {
+    await server.plugin.settled();
     const rows = await runSql<MetricRow[]>(
       server.db.dataSource,
       'SELECT id, project_name, deployment_commit_id, pr_cycle_time, pr_deploy_time FROM project_pr_metrics WHERE project_name = ?',

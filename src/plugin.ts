@@ -42,7 +42,7 @@ import { DEVLAKE_PATHS, mountParts, type MountOptions, type MountTarget, type We
 import { createSwaggerRouter } from './swagger-ui/swagger-ui.router';
 import { series } from './http/series';
 import { routeMatcherOf } from './http/route-shapes';
-import { doraTablesRefresherOf } from './dora/devlake-dora-tables';
+import { CATCH_UP_MS, doraTablesRefresherOf } from './dora/devlake-dora-tables';
 
 /** The three addressing forms of the ingestion routes, in the order they are tried. */
 const INGESTION_PREFIXES = ['/connections/by-name/:connectionName', '/connections/:connectionId', '/:connectionId'];
@@ -157,6 +157,14 @@ export function createWebhookPlugin(input: WebhookPluginOptions): WebhookPlugin 
       .then(() => {
         services.events.startPruning();
         verifiedOnce = true;
+        // What a previous process may have left undone in the derived tables (a crash between a
+        // write's commit and its refresh), in the background; DORA reads wait for it.
+        services.devlakeDoraTables.catchUp(new Date(Date.now() - CATCH_UP_MS)).catch((error: unknown) => {
+          options.logger.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'DORA tables: the catch-up of recent writes failed; `npm run rebuild-summary` recomputes them',
+          );
+        });
       })
       .catch((error: unknown) => {
         verified = undefined;

@@ -6,7 +6,7 @@ import type { WebhookConnection } from '../connections/connection.entity';
 import type { ConnectionService } from '../connections/connection.service';
 import { CicdDeployment, CicdDeploymentCommit } from '../deployments/deployment.entity';
 import { Incident, Issue } from '../issues/issue.entity';
-import { dateOf } from '../dora/lead-time.queries';
+import { dateOf } from '../db/columns';
 import { scopeIdOf } from '../projects/project.service';
 import { WebhookConnection as ConnectionEntity } from '../connections/connection.entity';
 

@@ -91,7 +91,12 @@ async function databaseSink(dbUrl: string, connectionRef: string, kind: RecordKi
   const connection: WebhookConnection = await plugin.services.connections.get(ref);
   return {
     async send(records, dryRun) {
-      return (await plugin.services.batch.ingest(connection, records, { dryRun, kind })).results;
+      const { results } = await plugin.services.batch.ingest(connection, records, { dryRun, kind });
+      // The derived tables DORA reads (the deployment summary, lead times) follow each batch
+      // before its place is saved: an import interrupted then resumed skips only records whose
+      // every table is written.
+      await plugin.settled();
+      return results;
     },
     async close() {
       // DevLake's DORA tables follow the last records before the database goes.

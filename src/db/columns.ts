@@ -68,3 +68,11 @@ export abstract class DevLakeCommonColumns {
 export function utcDatetimeText(date: Date): string {
   return date.toISOString().replace('T', ' ').slice(0, 23);
 }
+
+/** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
+export function dateOf(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
+}

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
 import { withTransaction } from '../db/transaction';
 import { upsertValues } from '../db/upsert';
+import { dateOf } from '../db/columns';
 
 /**
  * The deployment summary: one row per deployment that DORA counts (docs/dora.md
@@ -15,9 +16,10 @@ import { upsertValues } from '../db/upsert';
  *   time reads its branch (one branch, or none).
  *
  * It is derived from DevLake's rows only, never the other way round, so it can always be
- * rebuilt: the plugin refreshes a deployment's row in the transaction that writes the
- * deployment, and `rebuildDeploymentSummaries` recomputes every row for a database that DevLake
- * (or anything else) also writes. Deleting or renaming a connection and linking it to projects
+ * rebuilt: the plugin refreshes a deployment's row right after the write commits, in the
+ * background refresh that also keeps DevLake's DORA tables (`refreshDeploymentSummaries`; DORA
+ * waits for it before it reads), and `rebuildDeploymentSummaries` recomputes every row for a
+ * database that DevLake (or anything else) also writes. Deleting or renaming a connection and linking it to projects
  * change no deployment row, so they leave the summary as it is: it is keyed by scope
  * (`webhook:<id>`), and projects are resolved through `project_mapping` when DORA is asked.
  */
@@ -93,15 +95,9 @@ export function summaryRowsOf(commits: SummarisedCommit[]): SummaryRow[] {
 }
 
 /**
- * Writes the summary of deployments whose complete commit sets were just written, in the
- * transaction that wrote them, so that readers never see a deployment without its summary or the
- * other way round. `commits` are every commit row of `deploymentIds`; `existed` are the ids that
- * were stored before (only they can have a summary row that must go).
- *
- * Computed here rather than with `INSERT ... SELECT` from the commit rows: on InnoDB that
- * statement takes shared next-key locks on the commit index, and deleting a summary row that
- * does not exist takes a gap lock; concurrent deployments then deadlock on each other's gaps.
- * A plain upsert only takes the lock of its own key.
+ * Writes the summary of deployments whose complete commit sets are `commits`. `commits` are
+ * every commit row of `deploymentIds`; `existed` are the ids that may have a summary row that
+ * must go (a deployment no longer counted).
  */
 export async function writeDeploymentSummaries(
   manager: EntityManager,
@@ -129,6 +125,44 @@ export async function writeDeploymentSummaries(
     ['cicd_deployment_id'],
     rows.map((row) => [row.deploymentId, row.scopeId, row.finished, row.started, row.refLow, row.refHigh]),
   );
+}
+
+/**
+ * Brings the summary rows of `deploymentIds` in line with their committed commit rows: read,
+ * computed here, upserted (and removed where a deployment is no longer counted). Run by the
+ * background refresh right after the writes commit, so a deployment costs its request no
+ * statement for the summary and a burst of deployments costs one read and one upsert.
+ *
+ * The commit rows are read, not taken from the requests that wrote them: two re-posts of one
+ * deployment, in this process or another, may commit in either order, and only what committed
+ * last is the truth. Computed in code rather than with `INSERT ... SELECT`, whose read of the
+ * commit index takes shared locks on InnoDB (under the refresh's READ COMMITTED it is a plain
+ * consistent read either way, but the upsert then only locks its own keys).
+ */
+export async function refreshDeploymentSummaries(manager: EntityManager, deploymentIds: string[]): Promise<void> {
+  const dialect = dialectOf(manager);
+  const ids = [...new Set(deploymentIds)];
+  for (let start = 0; start < ids.length; start += BATCH) {
+    const batch = ids.slice(start, start + BATCH);
+    const rows = (await manager.query(
+      dialect.sql(
+        `SELECT c.cicd_deployment_id, c.cicd_scope_id, c.environment, c.result, c.started_date, c.finished_date, c.ref_name
+           FROM cicd_deployment_commits c
+          WHERE c.cicd_deployment_id IN (${batch.map(() => '?').join(', ')})`,
+      ),
+      batch,
+    )) as Record<string, unknown>[];
+    const commits: SummarisedCommit[] = rows.map((row) => ({
+      cicdDeploymentId: row.cicd_deployment_id as string,
+      cicdScopeId: row.cicd_scope_id as string,
+      environment: row.environment as string | null,
+      result: row.result as string | null,
+      startedDate: dateOf(row.started_date),
+      finishedDate: dateOf(row.finished_date),
+      refName: row.ref_name as string | null,
+    }));
+    await writeDeploymentSummaries(manager, batch, commits, new Set(batch));
+  }
 }
 
 /**

@@ -17,10 +17,8 @@ import {
   normalizeResult,
 } from './deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
-import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
-import { dateOf } from '../dora/lead-time.queries';
+import { dateOf } from '../db/columns';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
-import { writeDeploymentSummaries } from './deployment-summary';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
 /** What a POST stored, for the answer's `data`: a CI log shows what was written. */
@@ -268,11 +266,9 @@ const IDS_PER_DELETE = 2_000;
 
 /** Writes deployments into DevLake's deployment tables (docs/devlake-compatibility.md §5). */
 export class DeploymentService {
-  private readonly prMetrics: ProjectPrMetricsService;
   private readonly doraTables: DoraTablesRefresher;
 
   constructor(readonly dataSource: DataSource) {
-    this.prMetrics = new ProjectPrMetricsService(dataSource);
     this.doraTables = doraTablesRefresherOf(dataSource);
   }
 
@@ -309,7 +305,7 @@ export class DeploymentService {
       const existed = await upsertRowExisted(manager, CicdDeployment, write.rows.deployment);
       return this.writeDependants(manager, [write], existed ? new Set([recorded.deploymentId]) : new Set());
     });
-    await this.afterWrite(connectionId, [write], touched);
+    this.afterWrite(connectionId, [write], touched);
     return recorded;
   }
 
@@ -330,7 +326,7 @@ export class DeploymentService {
       );
       return this.writeDependants(manager, writes, existing);
     });
-    await this.afterWrite(connectionId, writes, touched);
+    this.afterWrite(connectionId, writes, touched);
     return writes.map(recordedOf);
   }
 
@@ -361,20 +357,30 @@ export class DeploymentService {
     const updated = writes.filter((write) => existing.has(write.rows.deployment.id as string));
     for (const group of groupsOf(updated, (write) => 1 + write.rows.commits.length, IDS_PER_DELETE)) {
       const deploymentIds = group.map((write) => write.rows.deployment.id as string);
-      const commitIds = group.flatMap((write) => write.rows.commits.map((row) => row.id as string));
+      // What the deployments had: their commit rows and the pull requests they named, in one
+      // read (a re-post that changes neither then costs no other statement than its upserts).
+      const marks = placeholders(deploymentIds);
       const before = (await manager.query(
         dialectOf(manager).sql(
-          `SELECT id, result, repo_url, environment, finished_date FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${placeholders(deploymentIds)})`,
+          `SELECT 'commit' AS kind, id, result, repo_url, environment, finished_date, cicd_deployment_id
+             FROM cicd_deployment_commits WHERE cicd_deployment_id IN (${marks})
+           UNION ALL
+           SELECT 'link', pull_request_id, NULL, NULL, NULL, NULL, cicd_deployment_id
+             FROM _tool_webhook_pull_request_deployments
+            WHERE cicd_deployment_id IN (${marks}) AND named_by = 'deployment'`,
         ),
-        deploymentIds,
+        [...deploymentIds, ...deploymentIds],
       )) as {
+        kind: 'commit' | 'link';
         id: string;
         result: string | null;
         repo_url: string | null;
         environment: string | null;
         finished_date: unknown;
+        cicd_deployment_id: string;
       }[];
-      for (const row of before) {
+      const commitsBefore = before.filter((row) => row.kind === 'commit');
+      for (const row of commitsBefore) {
         const touch = {
           id: row.id,
           repoUrl: row.repo_url ?? '',
@@ -388,8 +394,8 @@ export class DeploymentService {
       // The commits the new payload no longer lists, by primary key: only those rows are locked
       // (a range over the deployment's rows would also lock the gaps concurrent inserts need),
       // and a re-post of the same commits deletes nothing.
-      const listed = new Set(commitIds);
-      const stale = before.filter((row) => !listed.has(row.id)).map((row) => row.id);
+      const listed = new Set(group.flatMap((write) => write.rows.commits.map((row) => row.id as string)));
+      const stale = commitsBefore.filter((row) => !listed.has(row.id)).map((row) => row.id);
       for (let start = 0; start < stale.length; start += IDS_PER_DELETE) {
         const batch = stale.slice(start, start + IDS_PER_DELETE);
         await manager.query(
@@ -397,13 +403,24 @@ export class DeploymentService {
           batch,
         );
       }
-      // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces it.
-      await manager.query(
-        dialectOf(manager).sql(
-          `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id IN (${placeholders(deploymentIds)}) AND named_by = 'deployment'`,
-        ),
-        deploymentIds,
+      // The pull requests it names (docs/dora.md): the payload is the whole list, so it replaces
+      // it; the links of a deployment that named one it no longer names are removed (the upsert
+      // below puts back the ones still named).
+      const named = new Set(group.flatMap((write) => linksOf(write).map(linkKey)));
+      const dropped = before.filter(
+        (row) =>
+          row.kind === 'link' &&
+          !named.has(linkKey({ pullRequestId: row.id, cicdDeploymentId: row.cicd_deployment_id })),
       );
+      const droppedFrom = [...new Set(dropped.map((row) => row.cicd_deployment_id))];
+      if (droppedFrom.length > 0) {
+        await manager.query(
+          dialectOf(manager).sql(
+            `DELETE FROM _tool_webhook_pull_request_deployments WHERE cicd_deployment_id IN (${placeholders(droppedFrom)}) AND named_by = 'deployment'`,
+          ),
+          droppedFrom,
+        );
+      }
     }
     // The chain pointer is the background refresh's alone (a new row starts at ''): a re-post
     // that wrote it could put back a value read before a concurrent refresh moved it.
@@ -415,36 +432,30 @@ export class DeploymentService {
     );
     const links = writes.flatMap(linksOf);
     if (links.length > 0) await upsertRows(manager, PullRequestDeploymentLink, links, []);
-    // DORA's per-deployment summary, in the same transaction as the rows it is computed from:
-    // after this write, each deployment's commit rows are exactly the ones listed.
-    await writeDeploymentSummaries(
-      manager,
-      writes.map((write) => write.rows.deployment.id as string),
-      writes.flatMap((write) => write.rows.commits),
-      existing,
-    );
     return [...[...written].filter(([key]) => !unchanged.has(key)).map(([, touch]) => touch), ...removed];
   }
 
   /**
-   * Once committed: the derived DORA tables in the background (DevLake's chains and incident
-   * links the write touched, the lead times of the pull requests it may ship), and DevLake's
+   * Once committed, in the background: DORA's deployment summary, DevLake's chains and incident
+   * links the write touched, the lead times of the pull requests it may ship and DevLake's
    * project_pr_metrics when the connection is in a project, from the earliest start.
    */
-  private async afterWrite(connectionId: number, writes: DeploymentWrite[], touched: ChainTouch[]): Promise<void> {
+  private afterWrite(connectionId: number, writes: DeploymentWrite[], touched: ChainTouch[]): void {
     const starts = writes.flatMap((write) =>
       write.rows.commits.map((row) => ((row.startedDate ?? row.finishedDate) as Date).getTime()),
     );
-    const deploymentIds = writes.map((write) => write.rows.deployment.id as string);
-    const since = new Date(Math.min(...starts));
     this.doraTables.afterDeployments(
       scopeIdOf(connectionId),
       touched,
-      deploymentIds,
-      starts.length > 0 ? since : undefined,
+      writes.map((write) => write.rows.deployment.id as string),
+      starts.length > 0 ? new Date(Math.min(...starts)) : undefined,
     );
-    await this.prMetrics.afterDeployment(scopeIdOf(connectionId), deploymentIds, since);
   }
+}
+
+/** A pull request link by what identifies it for one sender (`named_by` aside). */
+function linkKey(link: { pullRequestId?: string; cicdDeploymentId?: string }): string {
+  return JSON.stringify([link.pullRequestId, link.cicdDeploymentId]);
 }
 
 /** What places a commit row in DevLake's chain of successful deployments. */

@@ -1,11 +1,18 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf } from '../db/dialect';
-import { utcDatetimeText } from '../db/columns';
+import { dateOf, utcDatetimeText } from '../db/columns';
 import { queryNamed } from '../db/escape-query';
 import { withTransaction } from '../db/transaction';
 import type { Logger } from '../logger';
 import { outsideRequest } from '../http/request-context';
 import { refreshLeadTimesAfterDeployments, refreshLeadTimesOfPullRequests } from './lead-time.store';
+import {
+  DEPLOYMENT_SUMMARY_TABLE,
+  refreshDeploymentSummaries,
+  summaryRowsOf,
+  type SummaryRow,
+} from '../deployments/deployment-summary';
+import { ProjectPrMetricsService } from './project-pr-metrics.service';
 
 /**
  * The tables DevLake's Grafana DORA dashboard reads besides the webhook's rows, which DevLake's
@@ -340,6 +347,8 @@ export class DevLakeDoraTables {
 
 /** What is waiting to be refreshed: chains by scope, repo and environment; links by scope and incident. */
 interface PendingRefresh {
+  /** Deployments written, whose DORA summary rows are refreshed from their committed rows. */
+  summaries: Set<string>;
   chains: Map<string, ChainTouch[]>;
   /** Scopes whose deployments changed, with the earliest finish put or removed (null: all). */
   deploymentScopes: Map<string, Date | null>;
@@ -353,6 +362,7 @@ interface PendingRefresh {
 
 function nothingPending(): PendingRefresh {
   return {
+    summaries: new Set(),
     chains: new Map(),
     deploymentScopes: new Map(),
     incidents: new Map(),
@@ -377,6 +387,11 @@ function addLeadTimePullRequests(pending: PendingRefresh, scopeId: string, ids: 
   pending.leadTimePullRequests.set(scopeId, set);
 }
 
+/** A summary row as text, to compare what is stored with what the rows give. */
+function summaryText(row: SummaryRow): string {
+  return JSON.stringify([row.scopeId, row.finished.getTime(), row.started.getTime(), row.refLow, row.refHigh]);
+}
+
 /** The earlier of two starting points, where null means from the beginning. */
 function earlier(a: Date | null, b: Date | null): Date | null {
   return a === null || b === null ? null : a < b ? a : b;
@@ -397,6 +412,16 @@ export function doraTablesRefresherOf(dataSource: DataSource, logger?: Logger): 
   if (logger) refresher.logger = logger;
   return refresher;
 }
+
+/**
+ * How far back the plugin checks, when it starts, that the deployments written have their
+ * summary (`catchUp`): a restart after a crash or a kill repairs what the stopped process left
+ * undone. After a crash followed by a longer outage: `npm run rebuild-summary`.
+ */
+export const CATCH_UP_MS = 60 * 60 * 1000;
+
+/** Beyond this many deployment commit rows written in the last hour, the catch-up leaves them (and says so). */
+const CATCH_UP_MAX_ROWS = 50_000;
 
 /** How long a failed refresh waits before it is tried again (the database may be restarting). */
 const RETRY_MS = 1_000;
@@ -435,8 +460,14 @@ export class DoraTablesRefresher {
   private gatherTimer: NodeJS.Timeout | undefined;
   /** Closing: pending work gets one last try, failures are no longer retried. */
   private closing = false;
+  /** The catch-up's reads, while they run: the work they find is not reported yet. */
+  private catchingUp: Promise<void> | undefined;
 
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly projectPrMetrics: ProjectPrMetricsService;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.projectPrMetrics = new ProjectPrMetricsService(dataSource);
+  }
 
   /**
    * After deployments of a scope were written: `touched` are the commit rows put and removed,
@@ -444,6 +475,7 @@ export class DoraTablesRefresher {
    * the lead times of the pull requests they may ship).
    */
   afterDeployments(scopeId: string, touched: ChainTouch[], deploymentIds: string[] = [], since?: Date): void {
+    for (const id of deploymentIds) this.pending.summaries.add(id);
     if (deploymentIds.length > 0 && since) addLeadTimeDeployments(this.pending, scopeId, deploymentIds, since);
     this.pending.chains.set(scopeId, [...(this.pending.chains.get(scopeId) ?? []), ...touched]);
     // The earliest finish put or removed; none known: every incident of the scope's projects.
@@ -469,10 +501,120 @@ export class DoraTablesRefresher {
   }
 
   /**
+   * Repairs what a process that stopped between a deployment's commit and its refresh (a crash,
+   * a kill) left undone: the deployments the webhook's connections wrote since `since` whose
+   * summary row is not what their committed rows give are refreshed again, as if just written
+   * (their summary, DevLake's chains and incident links, lead times, project_pr_metrics). After a
+   * clean stop there are none, and nothing is written. The plugin runs it once it is verified,
+   * for the last `CATCH_UP_MS`; readers that wait for the refresh wait for it too.
+   */
+  catchUp(since: Date): Promise<void> {
+    const run = outsideRequest(() => this.queueUnsummarisedSince(since));
+    const tracked: Promise<void> = run
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.catchingUp === tracked) this.catchingUp = undefined;
+      });
+    this.catchingUp = tracked;
+    return run;
+  }
+
+  private async queueUnsummarisedSince(since: Date): Promise<void> {
+    const commits = await queryNamed<Row>(
+      this.dataSource,
+      `SELECT c.cicd_scope_id AS scope, c.cicd_deployment_id AS deployment, c.id AS id, c.repo_url AS repo,
+              c.environment AS environment, c.result AS result, c.started_date AS started,
+              c.finished_date AS finished, c.ref_name AS ref
+         FROM cicd_deployments d JOIN cicd_deployment_commits c ON c.cicd_deployment_id = d.id
+        WHERE d.updated_at >= :since AND d.cicd_scope_id LIKE 'webhook:%'
+        LIMIT ${CATCH_UP_MAX_ROWS + 1}`,
+      { since },
+    );
+    if (commits.length > CATCH_UP_MAX_ROWS) {
+      this.logger?.warn(
+        `DORA tables: more than ${CATCH_UP_MAX_ROWS} deployment rows were written in the last hour; not checked at start (if the previous process stopped abruptly, run \`npm run rebuild-summary\`)`,
+      );
+      return;
+    }
+    const byDeployment = new Map<string, Row[]>();
+    for (const row of commits) {
+      const list = byDeployment.get(String(row.deployment));
+      if (list) list.push(row);
+      else byDeployment.set(String(row.deployment), [row]);
+    }
+    const expected = new Map(
+      summaryRowsOf(
+        commits.map((row) => ({
+          cicdDeploymentId: String(row.deployment),
+          cicdScopeId: String(row.scope),
+          environment: row.environment as string | null,
+          result: row.result as string | null,
+          startedDate: dateOf(row.started),
+          finishedDate: dateOf(row.finished),
+          refName: row.ref as string | null,
+        })),
+      ).map((row) => [row.deploymentId, summaryText(row)]),
+    );
+    const stored = new Map<string, string>();
+    for (const batch of batches([...byDeployment.keys()])) {
+      const rows = await queryNamed<Row>(
+        this.dataSource,
+        `SELECT cicd_deployment_id AS id, cicd_scope_id AS scope, finished_date AS finished, started_date AS started,
+                ref_low AS low, ref_high AS high
+           FROM ${DEPLOYMENT_SUMMARY_TABLE} WHERE cicd_deployment_id IN (:...ids)`,
+        { ids: batch },
+      );
+      for (const row of rows) {
+        const summary = {
+          deploymentId: String(row.id),
+          scopeId: String(row.scope),
+          finished: dateOf(row.finished) as Date,
+          started: dateOf(row.started) as Date,
+          refLow: String(row.low ?? ''),
+          refHigh: String(row.high ?? ''),
+        };
+        stored.set(summary.deploymentId, summaryText(summary));
+      }
+    }
+    // Per scope, the rows of the deployments whose summary is missing, stale or should not exist.
+    const stale = new Map<string, Row[]>();
+    for (const [deploymentId, rows] of byDeployment) {
+      if (expected.get(deploymentId) === stored.get(deploymentId)) continue;
+      const scopeId = String(rows[0].scope);
+      const list = stale.get(scopeId);
+      if (list) list.push(...rows);
+      else stale.set(scopeId, [...rows]);
+    }
+    for (const [scopeId, rows] of stale) {
+      const touched = rows.map((row) => {
+        const finishedDate = dateOf(row.finished);
+        return {
+          id: String(row.id),
+          repoUrl: row.repo === null ? '' : String(row.repo),
+          environment: row.environment === null ? null : String(row.environment),
+          finishedDate,
+          leftChains: row.result !== SUCCESS || finishedDate === null,
+        };
+      });
+      const starts = rows.flatMap((row) => {
+        const start = dateOf(row.started) ?? dateOf(row.finished);
+        return start ? [start.getTime()] : [];
+      });
+      this.afterDeployments(
+        scopeId,
+        touched,
+        [...new Set(rows.map((row) => String(row.deployment)))],
+        starts.length > 0 ? new Date(starts.reduce((a, b) => Math.min(a, b))) : undefined,
+      );
+    }
+  }
+
+  /**
    * Resolves when every write so far is reflected in the tables. While the database refuses,
    * it waits for the retries; while closing, a failed last try ends the wait (and is logged).
    */
   async settled(): Promise<void> {
+    await this.catchingUp;
     while (await this.waitStep());
   }
 
@@ -483,6 +625,7 @@ export class DoraTablesRefresher {
    * are rather than waiting for the database to come back.
    */
   async caughtUp(maxWaitMs = 10_000): Promise<void> {
+    await this.catchingUp;
     const target = this.reported;
     const deadline = Date.now() + maxWaitMs;
     while (this.covered < target && Date.now() < deadline && (await this.waitStep()));
@@ -522,8 +665,9 @@ export class DoraTablesRefresher {
   }
 
   private hasPending(): boolean {
-    const { chains, deploymentScopes, incidents, leadTimeDeployments, leadTimePullRequests } = this.pending;
+    const { summaries, chains, deploymentScopes, incidents, leadTimeDeployments, leadTimePullRequests } = this.pending;
     return (
+      summaries.size > 0 ||
       chains.size > 0 ||
       deploymentScopes.size > 0 ||
       incidents.size > 0 ||
@@ -584,6 +728,7 @@ export class DoraTablesRefresher {
 
   /** Puts failed work back in front of what arrived since. */
   private requeue(work: PendingRefresh): void {
+    for (const id of work.summaries) this.pending.summaries.add(id);
     for (const [scopeId, touches] of work.chains) {
       this.pending.chains.set(scopeId, [...touches, ...(this.pending.chains.get(scopeId) ?? [])]);
     }
@@ -601,6 +746,8 @@ export class DoraTablesRefresher {
   }
 
   private async apply(manager: EntityManager, work: PendingRefresh): Promise<void> {
+    // The summary first: the lead-time refreshes below read it.
+    await refreshDeploymentSummaries(manager, [...work.summaries]);
     for (const [scopeId, touches] of work.chains) await this.tables.refreshChains(manager, scopeId, touches);
     for (const [scopeId, since] of work.deploymentScopes) {
       await this.tables.refreshLinksAfterDeployment(manager, scopeId, since);
@@ -614,6 +761,13 @@ export class DoraTablesRefresher {
     }
     for (const [scopeId, { since, ids }] of work.leadTimeDeployments) {
       await refreshLeadTimesAfterDeployments(manager, scopeId, [...ids], since);
+    }
+    // DevLake's project_pr_metrics, for the connections in a project, from the same writes.
+    for (const [scopeId, ids] of work.leadTimePullRequests) {
+      await this.projectPrMetrics.afterPullRequests(manager, scopeId, [...ids]);
+    }
+    for (const [scopeId, { since, ids }] of work.leadTimeDeployments) {
+      await this.projectPrMetrics.afterDeployment(manager, scopeId, [...ids], since);
     }
   }
 }

@@ -14,7 +14,7 @@ import {
   type LinkedIncident,
 } from './dora.calculations';
 import type { DoraQuery } from './dora.dto';
-import { dateOf } from './lead-time.queries';
+import { dateOf } from '../db/columns';
 import { leadTimeFigures } from './lead-time.store';
 
 const DAY_MS = 86_400_000;

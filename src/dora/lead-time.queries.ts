@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dateOf } from '../db/columns';
 import { queryNamed } from '../db/escape-query';
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 import {
@@ -39,14 +40,6 @@ function batches<T>(items: T[]): T[][] {
 /** What DevLake's DORA counts as a deployment: a SUCCESS row in PRODUCTION. */
 const COUNTED = { environment: 'PRODUCTION', result: 'SUCCESS' };
 const COUNTED_ROW = 'c.cicd_scope_id IN (:...scopes) AND c.environment = :environment AND c.result = :result';
-
-/** `datetime(3)` as the drivers return it: a Date from mysql2 (timezone 'Z'), UTC text from SQLite. */
-export function dateOf(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
-}
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

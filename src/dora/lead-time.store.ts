@@ -5,7 +5,8 @@ import { upsertValues } from '../db/upsert';
 import { DEPLOYMENT_SUMMARY_TABLE } from '../deployments/deployment-summary';
 import type { LeadTimeSummary } from './dora.calculations';
 import { branchOf, type AttributionRule } from './lead-time.attribution';
-import { branchOfRefs, dateOf, LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
+import { dateOf } from '../db/columns';
+import { branchOfRefs, LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
 
 type Runner = DataSource | EntityManager;
 type Row = Record<string, unknown>;

@@ -6,7 +6,8 @@ import { withTransaction } from '../db/transaction';
 import { upsertRows } from '../db/upsert';
 import { ProjectMapping } from '../projects/project.entity';
 import { ProjectPrMetric } from './lead-time.entity';
-import { LeadTimeQueries, dateOf, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
+import { dateOf } from '../db/columns';
+import { LeadTimeQueries, type ChangeAttribution, type LeadTimeScope } from './lead-time.queries';
 
 type Runner = DataSource | EntityManager;
 type Row = Record<string, unknown>;
@@ -75,46 +76,48 @@ export class ProjectPrMetricsService {
     return queryNamed(db, sql, parameters);
   }
 
-  /** Pull requests arrived: their rows, when their repository is in a project. */
-  async afterPullRequests(scopeId: string, pullRequestIds: string[]): Promise<void> {
-    const projectName = await this.projectOfScope(this.dataSource, scopeId);
+  /**
+   * Pull requests arrived: their rows, when their repository is in a project. Runs in the
+   * background refresh's transaction (`manager`), after the pull requests committed.
+   */
+  async afterPullRequests(manager: EntityManager, scopeId: string, pullRequestIds: string[]): Promise<void> {
+    const projectName = await this.projectOfScope(manager, scopeId);
     if (!projectName) return;
-    const scope = await this.scopeOf(this.dataSource, projectName);
-    const changes = await new LeadTimeQueries(this.dataSource).ofPullRequests(scope, pullRequestIds);
+    const scope = await this.scopeOf(manager, projectName);
+    const changes = await new LeadTimeQueries(manager).ofPullRequests(scope, pullRequestIds);
     const merged = new Set(changes.map((change) => change.id));
     const unmerged = pullRequestIds.filter((id) => !merged.has(id));
-    await withTransaction(this.dataSource, async (manager) => {
-      // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
-      for (let start = 0; start < unmerged.length; start += BATCH) {
-        const slice = unmerged.slice(start, start + BATCH);
-        await manager.query(
-          dialectOf(manager).sql(
-            `DELETE FROM project_pr_metrics WHERE project_name = ? AND id IN (${slice.map(() => '?').join(', ')})`,
-          ),
-          [projectName, ...slice],
-        );
-      }
-      await this.write(manager, projectName, changes);
-    });
+    // Not (or no longer) merged: no row, as DevLake writes rows for merged pull requests only.
+    for (let start = 0; start < unmerged.length; start += BATCH) {
+      const slice = unmerged.slice(start, start + BATCH);
+      await manager.query(
+        dialectOf(manager).sql(
+          `DELETE FROM project_pr_metrics WHERE project_name = ? AND id IN (${slice.map(() => '?').join(', ')})`,
+        ),
+        [projectName, ...slice],
+      );
+    }
+    await this.write(manager, projectName, changes);
   }
 
   /**
    * Deployments arrived (or changed): every pull request they may now ship or no longer ship. A
    * deployment starting at `since` can only take pull requests deployed at or after `since` or not
    * yet deployed, so those are recomputed (the window form of the rules, from `since` on), and
-   * with them every row that pointed at one of these deployments.
+   * with them every row that pointed at one of these deployments. Runs in the background
+   * refresh's transaction (`manager`), after the deployment summary of the writes.
    */
-  async afterDeployment(scopeId: string, deploymentIds: string[], since: Date): Promise<void> {
-    const projectName = await this.projectOfScope(this.dataSource, scopeId);
+  async afterDeployment(manager: EntityManager, scopeId: string, deploymentIds: string[], since: Date): Promise<void> {
+    const projectName = await this.projectOfScope(manager, scopeId);
     if (!projectName) return;
-    const scope = await this.scopeOf(this.dataSource, projectName);
-    const queries = new LeadTimeQueries(this.dataSource);
+    const scope = await this.scopeOf(manager, projectName);
+    const queries = new LeadTimeQueries(manager);
     const changes = await queries.since(scope, since, null);
     const seen = new Set(changes.map((c) => c.id));
     const others = new Set<string>();
     for (const deploymentId of deploymentIds) {
       const stale = await this.query(
-        this.dataSource,
+        manager,
         `SELECT m.id AS id FROM project_pr_metrics m
           WHERE m.project_name = :projectName
             AND (m.pr_deployed_date >= :since OR m.deployment_commit_id LIKE :prefix ESCAPE '!')`,
@@ -123,7 +126,7 @@ export class ProjectPrMetricsService {
       for (const row of stale) if (!seen.has(String(row.id))) others.add(String(row.id));
     }
     if (others.size > 0) changes.push(...(await queries.ofPullRequests(scope, [...others])));
-    await withTransaction(this.dataSource, (manager) => this.write(manager, projectName, changes));
+    await this.write(manager, projectName, changes);
   }
 
   /** Rebuilds a project's rows from scratch, as DevLake does after a pipeline run. */

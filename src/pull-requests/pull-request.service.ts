@@ -9,7 +9,6 @@ import { scopeIdOf } from '../projects/project.service';
 import { deploymentRowId } from '../deployments/deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
 import { doraTablesRefresherOf } from '../dora/devlake-dora-tables';
-import { ProjectPrMetricsService } from '../dora/project-pr-metrics.service';
 import type { PullRequestDto } from './pull-request.dto';
 import { PullRequest } from './pull-request.entity';
 
@@ -20,11 +19,7 @@ export function pullRequestIdOf(connectionId: number, pullRequestKey: number): s
 
 /** Writes pull requests into DevLake's `pull_requests` (docs/devlake-compatibility.md §7). */
 export class PullRequestService {
-  private readonly prMetrics: ProjectPrMetricsService;
-
-  constructor(readonly dataSource: DataSource) {
-    this.prMetrics = new ProjectPrMetricsService(dataSource);
-  }
+  constructor(readonly dataSource: DataSource) {}
 
   /**
    * The rows of a pull request POST, written nowhere (dry runs and batches build with it). Every
@@ -131,8 +126,8 @@ export class PullRequestService {
       const links = writes.flatMap((write) => (write.link ? [write.link] : []));
       await upsertRows(manager, PullRequestDeploymentLink, links, []);
     });
+    // Their lead times and DevLake's project_pr_metrics follow in the background.
     doraTablesRefresherOf(this.dataSource).afterPullRequests(scopeIdOf(connection.id), ids);
-    await this.prMetrics.afterPullRequests(scopeIdOf(connection.id), ids);
     return writes.map((write) => write.ids);
   }
 }
