@@ -103,7 +103,11 @@ SETTINGS.rounds = numberFlag('--rounds') ?? SETTINGS.rounds;
 SETTINGS.seconds = numberFlag('--seconds') ?? SETTINGS.seconds;
 SETTINGS.doraCalls = QUICK ? 3 : 5;
 SETTINGS.profileSeconds = QUICK ? 2 : 6;
-const SCENARIO_NAMES = Object.keys(SCENARIOS);
+// BENCH_SCENARIOS=v1 and BENCH_CONCURRENCIES=16,64 narrow the ingestion runs (for a quick look at one case).
+const SCENARIO_NAMES = process.env.BENCH_SCENARIOS
+  ? process.env.BENCH_SCENARIOS.split(',').filter((name) => name in SCENARIOS)
+  : Object.keys(SCENARIOS);
+if (process.env.BENCH_CONCURRENCIES) SETTINGS.concurrencies = process.env.BENCH_CONCURRENCIES.split(',').map(Number);
 
 const log = (message) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const median = (values) => {
@@ -484,9 +488,11 @@ async function profilePlugin(dbUrl, connection, baseline = false) {
   let summary;
   const window = {};
   try {
-    await load(server, connection, 'seed', 'profile-warm', { connections: 16, seconds: 2 });
+    // The seed form unless BENCH_SCENARIOS names another first.
+    const scenario = process.env.BENCH_SCENARIOS ? SCENARIO_NAMES[0] : 'seed';
+    await load(server, connection, scenario, 'profile-warm', { connections: 16, seconds: 2 });
     window.from = Number(process.hrtime.bigint() / 1000n);
-    const run = await load(server, connection, 'seed', 'profile', { connections: 16, seconds: SETTINGS.profileSeconds });
+    const run = await load(server, connection, scenario, 'profile', { connections: 16, seconds: SETTINGS.profileSeconds });
     window.requests = run.requests;
     window.to = Number(process.hrtime.bigint() / 1000n);
   } finally {

@@ -290,9 +290,10 @@ export class DeploymentService {
    * Stores one deployment and replaces its commit set, in one transaction: a re-post updates
    * the rows in place (`created_at` kept, `updated_at` moved) and removes the commits it no
    * longer lists. This is the hot path: a deployment seen for the first time is BEGIN, its row,
-   * its commit rows (one statement for up to 500), COMMIT; a re-post adds the removal of
-   * commits and pull request links it no longer lists. `raw` names the delivery that wrote the
-   * rows (DevLake's `_raw_data_table` / `_raw_data_id`).
+   * its commit rows (one statement for up to 500), COMMIT; a re-post adds one read of its commit
+   * rows and links, and the removal of those it no longer lists, if any. Everything derived (the
+   * DORA summary, DevLake's chains, lead times) follows in the background. `raw` names the
+   * delivery that wrote the rows (DevLake's `_raw_data_table` / `_raw_data_id`).
    */
   async record(
     connectionId: number,

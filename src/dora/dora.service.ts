@@ -100,7 +100,8 @@ export class DoraService {
    * incidents that can touch the window with their deployments.
    */
   async metrics(scope: DoraScopeIds, query: DoraQuery): Promise<DoraMetrics> {
-    // Lead times are kept by the background refresh: what this process wrote is in before reading.
+    // The deployment summary and lead times are kept by the background refresh: what this
+    // process wrote is in before reading.
     await doraTablesRefresherOf(this.dataSource).caughtUp();
     // Lead time reads the repositories whose deployments are in scope: a pull request is
     // attributed among its own repository's deployments.
