@@ -40,6 +40,13 @@ const BATCH = 500;
 /** Links per INSERT: nine parameters each. */
 const LINK_BATCH = 200;
 
+/** The rows of one chain: DevLake groups by scope, repo and environment (named parameters). */
+const IN_CHAIN =
+  'cicd_scope_id = :scope AND environment = :environment AND result = :result AND repo_url = :repoUrl AND finished_date IS NOT NULL';
+
+/** Spans of one chain read per statement: three index ranges each. */
+const SPANS_PER_READ = 50;
+
 /** Rows per chain UPDATE: three parameters each. */
 const CHAIN_BATCH = 250;
 
@@ -53,6 +60,21 @@ export interface ChainTouch {
   finishedDate: Date | null;
   /** A row written that is in no chain now (not a success, or no finish): its pointer goes. */
   leftChains?: boolean;
+}
+
+/**
+ * The pointers that change when `rows` (in chain order) follow the row `previous` ('' when they
+ * start the chain): each points at the one before it.
+ */
+function pointerChanges(previous: string, rows: Row[]): [string, string][] {
+  const changes: [string, string][] = [];
+  let before = previous;
+  for (const row of rows) {
+    const id = String(row.id);
+    if ((row.prev ?? '') !== before || row.prev === null) changes.push([id, before]);
+    before = id;
+  }
+  return changes;
 }
 
 function batches<T>(items: T[]): T[][] {
@@ -72,8 +94,9 @@ export class DevLakeDoraTables {
    * Rewalks the chains a deployment write touched, as DevLake's `enrichPrevSuccessDeploymentCommits`
    * walks them: the successful rows of one (scope, repo, environment) with a finish, ordered by
    * finish (then id, so that equal finishes give the same chain on every database); each row
-   * points at the one before it, the first at `''`. Only the rows between the earliest and the
-   * latest touched finish are read, with their neighbours, and only changed pointers are written.
+   * points at the one before it, the first at `''`. Only the rows around the touched finishes
+   * are read (touches close in time as one span, with its neighbours), and only changed pointers
+   * are written.
    * Rows that did not succeed keep `''`, as the webhook writes them.
    */
   async refreshChains(manager: EntityManager, scopeId: string, touched: ChainTouch[]): Promise<void> {
@@ -88,85 +111,96 @@ export class DevLakeDoraTables {
         { ids: batch, result: SUCCESS },
       );
     }
-    // Per chain, the span of finishes a write put or removed. A row's pointer depends only on the
-    // row before it, so outside the span only the first row after it can change. (A row without
-    // a finish is in no chain: its touch changes nothing.)
-    const spans = new Map<string, { repoUrl: string; environment: string; from: Date; to: Date }>();
+    // Per chain, the finishes a write put or removed. A row's pointer depends only on the row
+    // before it, so around each of them only the rows at that finish and the first row after
+    // it can change. (A row without a finish is in no chain: its touch changes nothing.)
+    const chains = new Map<string, { repoUrl: string; environment: string; finishes: number[] }>();
     for (const touch of touched) {
       if (!touch.repoUrl || !touch.environment || !touch.finishedDate) continue;
       const key = JSON.stringify([touch.repoUrl, touch.environment]);
-      const span = spans.get(key);
-      if (!span) {
-        spans.set(key, {
+      const chain = chains.get(key);
+      if (chain) chain.finishes.push(touch.finishedDate.getTime());
+      else
+        chains.set(key, {
           repoUrl: touch.repoUrl,
           environment: touch.environment,
-          from: touch.finishedDate,
-          to: touch.finishedDate,
+          finishes: [touch.finishedDate.getTime()],
         });
-      } else {
-        if (touch.finishedDate < span.from) span.from = touch.finishedDate;
-        if (touch.finishedDate > span.to) span.to = touch.finishedDate;
-      }
     }
-    for (const span of spans.values()) {
-      await this.rewalkChain(manager, scopeId, span, { from: span.from, to: span.to });
-    }
+    for (const chain of chains.values()) await this.rewalkSpans(manager, scopeId, chain, spansOf(chain.finishes));
   }
 
   /**
-   * Rewalks one chain: the rows whose finish is in `span` (with the row before them and the
-   * first row after them), or every row when no span is given.
+   * Rewalks one chain around `spans` (touched finishes, see `spansOf`): for each span the rows
+   * in it, the row before it and the first row after it, read for up to SPANS_PER_READ spans in
+   * one statement (a UNION ALL of index ranges), then the pointers that changed are written.
    */
+  private async rewalkSpans(
+    manager: EntityManager,
+    scopeId: string,
+    chain: { repoUrl: string; environment: string | null },
+    spans: { from: Date; to: Date }[],
+  ): Promise<void> {
+    const group = { scope: scopeId, repoUrl: chain.repoUrl, environment: chain.environment, result: SUCCESS };
+    const changes: [string, string][] = [];
+    for (let first = 0; first < spans.length; first += SPANS_PER_READ) {
+      const part = spans.slice(first, first + SPANS_PER_READ);
+      const parameters: Record<string, unknown> = { ...group };
+      const selects = part.flatMap((span, i) => {
+        parameters[`from${i}`] = span.from;
+        parameters[`to${i}`] = span.to;
+        const columns = 'id, prev_success_deployment_commit_id AS prev, finished_date AS finished';
+        // The neighbours in derived tables: SQLite takes no ORDER BY or LIMIT in a UNION's parts.
+        return [
+          `SELECT ${i} AS span, 0 AS part, id, prev, finished FROM (SELECT ${columns} FROM cicd_deployment_commits
+             WHERE ${IN_CHAIN} AND finished_date < :from${i} ORDER BY finished_date DESC, id DESC LIMIT 1) AS before${i}`,
+          `SELECT ${i} AS span, 1 AS part, ${columns} FROM cicd_deployment_commits
+             WHERE ${IN_CHAIN} AND finished_date >= :from${i} AND finished_date <= :to${i}`,
+          `SELECT ${i} AS span, 2 AS part, id, prev, finished FROM (SELECT ${columns} FROM cicd_deployment_commits
+             WHERE ${IN_CHAIN} AND finished_date > :to${i} ORDER BY finished_date, id LIMIT 1) AS after${i}`,
+        ];
+      });
+      // In chain order per span (the database orders ties by id as its own walk does).
+      const rows = await queryNamed<Row>(
+        manager,
+        `${selects.join('\n UNION ALL ')}\n ORDER BY span, part, finished, id`,
+        parameters,
+      );
+      const bySpan = new Map<number, Row[]>();
+      for (const row of rows) {
+        const list = bySpan.get(Number(row.span));
+        if (list) list.push(row);
+        else bySpan.set(Number(row.span), [row]);
+      }
+      for (const list of bySpan.values()) {
+        const before = Number(list[0].part) === 0 ? String(list[0].id) : '';
+        changes.push(...pointerChanges(before, Number(list[0].part) === 0 ? list.slice(1) : list));
+      }
+    }
+    await this.writePointers(manager, changes);
+  }
+
+  /** Rewalks one chain whole (the rebuild). */
   private async rewalkChain(
     manager: EntityManager,
     scopeId: string,
     chain: { repoUrl: string; environment: string | null },
-    span?: { from: Date; to: Date },
   ): Promise<void> {
     const group = { scope: scopeId, repoUrl: chain.repoUrl, environment: chain.environment, result: SUCCESS };
-    const inGroup =
-      'cicd_scope_id = :scope AND environment = :environment AND result = :result AND repo_url = :repoUrl AND finished_date IS NOT NULL';
-    let previous = '';
-    let rows: Row[];
-    if (span) {
-      // One after another: a transaction's connection takes one query at a time.
-      const before = await queryNamed<Row>(
-        manager,
-        `SELECT id FROM cicd_deployment_commits WHERE ${inGroup} AND finished_date < :from
-            ORDER BY finished_date DESC, id DESC LIMIT 1`,
-        { ...group, from: span.from },
-      );
-      const inSpan = await queryNamed<Row>(
-        manager,
-        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
-            WHERE ${inGroup} AND finished_date >= :from AND finished_date <= :to ORDER BY finished_date, id`,
-        { ...group, ...span },
-      );
-      const after = await queryNamed<Row>(
-        manager,
-        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
-            WHERE ${inGroup} AND finished_date > :to ORDER BY finished_date, id LIMIT 1`,
-        { ...group, to: span.to },
-      );
-      previous = before.length > 0 ? String(before[0].id) : '';
-      rows = [...inSpan, ...after];
-    } else {
-      rows = await queryNamed<Row>(
-        manager,
-        `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
-          WHERE ${inGroup} ORDER BY finished_date, id`,
-        group,
-      );
-    }
-    const changes: [string, string][] = [];
-    for (const row of rows) {
-      const id = String(row.id);
-      if ((row.prev ?? '') !== previous || row.prev === null) changes.push([id, previous]);
-      previous = id;
-    }
-    // One statement per batch of changed rows: a deployment of many commits changes them all.
-    for (let start = 0; start < changes.length; start += CHAIN_BATCH) {
-      const batch = changes.slice(start, start + CHAIN_BATCH);
+    const rows = await queryNamed<Row>(
+      manager,
+      `SELECT id, prev_success_deployment_commit_id AS prev FROM cicd_deployment_commits
+        WHERE ${IN_CHAIN} ORDER BY finished_date, id`,
+      group,
+    );
+    await this.writePointers(manager, pointerChanges('', rows));
+  }
+
+  /** One statement per batch of changed rows: a deployment of many commits changes them all. */
+  private async writePointers(manager: EntityManager, changes: [string, string][]): Promise<void> {
+    const unique = [...new Map(changes).entries()];
+    for (let start = 0; start < unique.length; start += CHAIN_BATCH) {
+      const batch = unique.slice(start, start + CHAIN_BATCH);
       await manager.query(
         dialectOf(manager).sql(
           `UPDATE cicd_deployment_commits SET prev_success_deployment_commit_id = CASE id ${batch
@@ -390,6 +424,35 @@ function addLeadTimePullRequests(pending: PendingRefresh, scopeId: string, ids: 
 /** A summary row as text, to compare what is stored with what the rows give. */
 function summaryText(row: SummaryRow): string {
   return JSON.stringify([row.scopeId, row.finished.getTime(), row.started.getTime(), row.refLow, row.refHigh]);
+}
+
+/** Touched finishes closer than this are always one span. */
+const SPAN_GAP_MS = 1_000;
+
+/** A gap this many times the usual one between a chain's touched finishes splits its spans. */
+const SPAN_GAP_FACTOR = 10;
+
+/**
+ * Touched finishes (ms) as spans to rewalk, each read whole with its neighbours. Sorted, and
+ * split where two are much further apart than the touches usually are (more than
+ * SPAN_GAP_FACTOR times the median gap, and more than SPAN_GAP_MS): a burst of deployments is
+ * one span however it interleaves with older rows, while a re-post that moves one old deployment
+ * to now, among many new ones, is read at its two places rather than over everything between.
+ */
+export function spansOf(finishes: number[]): { from: Date; to: Date }[] {
+  const sorted = [...new Set(finishes)].sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((finish, i) => finish - sorted[i]);
+  const usual = [...gaps].sort((a, b) => a - b)[Math.floor((gaps.length - 1) / 2)] ?? 0;
+  const split = Math.max(SPAN_GAP_MS, SPAN_GAP_FACTOR * usual);
+  const spans: { from: Date; to: Date }[] = [];
+  let start = sorted[0];
+  for (let i = 1; i <= sorted.length; i += 1) {
+    if (i === sorted.length || sorted[i] - sorted[i - 1] > split) {
+      spans.push({ from: new Date(start), to: new Date(sorted[i - 1]) });
+      start = sorted[i];
+    }
+  }
+  return spans;
 }
 
 /** The earlier of two starting points, where null means from the beginning. */

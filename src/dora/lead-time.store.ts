@@ -100,6 +100,14 @@ export async function refreshLeadTimesAfterDeployments(
   deploymentIds: string[],
   since: Date,
 ): Promise<void> {
+  // Many senders push deployments and incidents only: without a merged pull request in the
+  // repository there is no lead time to recompute (and no row to release).
+  const anyMerged = await queryNamed<Row>(
+    manager,
+    `SELECT id FROM pull_requests WHERE base_repo_id = :repo AND merged_date IS NOT NULL LIMIT 1`,
+    { repo },
+  );
+  if (anyMerged.length === 0) return;
   // The pull requests the deployments may take or release: those the window form of the rules
   // reads from `since` on, those pointing at one of the deployments, and those deployed since.
   const ids = new Set((await new LeadTimeQueries(manager).since(ownScope(repo), since, null)).map((c) => c.id));

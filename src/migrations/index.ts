@@ -9,6 +9,7 @@ import { DeploymentSummaries1764380000001 } from './1764380000001-deployment-sum
 import { DevLakeColumnTypes1764390000001 } from './1764390000001-devlake-column-types';
 import { DevLakeDoraTables1764390000002 } from './1764390000002-devlake-dora-tables';
 import { PullRequestLeadTimes1764400000001 } from './1764400000001-pull-request-lead-times';
+import { DeploymentChainIndex1764410000001 } from './1764410000001-deployment-chain-index';
 
 /** Every migration of the plugin, oldest first. Hosts add them to their DataSource. */
 export const webhookMigrations = [
@@ -23,4 +24,5 @@ export const webhookMigrations = [
   DevLakeColumnTypes1764390000001,
   DevLakeDoraTables1764390000002,
   PullRequestLeadTimes1764400000001,
+  DeploymentChainIndex1764410000001,
 ];
