@@ -205,7 +205,9 @@ describe('stored lead times, kept current under every kind of write', () => {
       });
     }
     await server.plugin.settled();
-    const waiting = (await leadTimeRows(server.db.dataSource)).find((row) => String(row.pull_request_id).endsWith(':1'));
+    const waiting = (await leadTimeRows(server.db.dataSource)).find((row) =>
+      String(row.pull_request_id).endsWith(':1'),
+    );
     expect(waiting?.attributed_by ?? null).toBeNull();
     // release's first deployment takes it by the time rule, though the merge is older than
     // every deployment before it.
