@@ -490,11 +490,12 @@ const CATCH_UP_MAX_ROWS = 50_000;
 const RETRY_MS = 1_000;
 
 /**
- * How long the first write of a quiet period waits for others before its refresh starts: a
- * burst of deployments then costs one refresh, not one each (the ingestion requests themselves
- * do not wait).
+ * How long work waits for more before its refresh starts, after a quiet period and after each
+ * refresh: under steady writes each refresh then takes a few hundred of them, not a few, and
+ * its statements and transaction cost that much less per write (the ingestion requests
+ * themselves never wait; a reader that waits for the refresh starts it at once).
  */
-const GATHER_MS = 50;
+const GATHER_MS = 100;
 
 /**
  * Brings DevLake's DORA tables up to date in the background, right after the writes that call
@@ -739,10 +740,15 @@ export class DoraTablesRefresher {
     );
   }
 
-  /** Starts a refresh after `GATHER_MS`, unless one is running, waiting or about to retry (they take this work too). */
+  /** Counts a write and gathers its work for the next refresh. */
   private soon(): void {
     this.reported += 1;
-    if (this.running || this.retryTimer || this.gatherTimer) return;
+    this.gather();
+  }
+
+  /** Starts a refresh of the pending work after `GATHER_MS`, unless one is running, waiting or about to retry. */
+  private gather(): void {
+    if (this.running || this.retryTimer || this.gatherTimer || !this.hasPending()) return;
     // The refresh is nobody's request: its database time and retries are its own.
     this.gatherTimer = outsideRequest(() =>
       setTimeout(() => {
@@ -784,8 +790,8 @@ export class DoraTablesRefresher {
       } finally {
         this.running = undefined;
       }
-      // What arrived meanwhile; after a failure, the retry takes it.
-      if (!failed) this.start();
+      // What arrived meanwhile, gathered with what follows; after a failure, the retry takes it.
+      if (!failed) this.gather();
     })();
   }
 
