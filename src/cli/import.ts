@@ -75,6 +75,11 @@ function parseArgs(args: string[], env: NodeJS.ProcessEnv): ImportArgs {
 /** Writes one batch somewhere and answers one result per record. */
 type Sink = {
   send(records: ParsedRecord[], dryRun: boolean): Promise<RecordResult[]>;
+  /**
+   * Resolves once what was sent so far is in every table, the derived ones (the deployment
+   * summary, lead times) included: only then is a batch's place saved.
+   */
+  derivedCaughtUp(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -91,13 +96,10 @@ async function databaseSink(dbUrl: string, connectionRef: string, kind: RecordKi
   const connection: WebhookConnection = await plugin.services.connections.get(ref);
   return {
     async send(records, dryRun) {
-      const { results } = await plugin.services.batch.ingest(connection, records, { dryRun, kind });
-      // The derived tables DORA reads (the deployment summary, lead times) follow each batch
-      // before its place is saved: an import interrupted then resumed skips only records whose
-      // every table is written.
-      await plugin.settled();
-      return results;
+      return (await plugin.services.batch.ingest(connection, records, { dryRun, kind })).results;
     },
+    // The derived tables are refreshed in the background, while the next batch is written.
+    derivedCaughtUp: () => plugin.services.devlakeDoraTables.caughtUp(Infinity),
     async close() {
       // DevLake's DORA tables follow the last records before the database goes.
       await plugin.close();
@@ -135,6 +137,8 @@ function httpSink(url: string, key: string, connectionRef: string, kind: RecordK
         return { ...result, line: record.line };
       });
     },
+    // The server refreshes its own derived tables; what it acknowledged is its to finish.
+    derivedCaughtUp: async () => {},
     async close() {},
   };
 }
@@ -214,6 +218,16 @@ export async function runImport(
     }
   };
 
+  const saveCheckpoint = (reached: { done: number; written: number }) => {
+    const stat = statSync(args.file);
+    const checkpoint: Checkpoint = { size: stat.size, mtimeMs: stat.mtimeMs, connection: args.connection, ...reached };
+    writeFileSync(progressPath, JSON.stringify(checkpoint));
+  };
+  // A batch's place is saved once its derived tables are written too, which the background
+  // refresh does while the next batches are written (it takes all that arrived since its last
+  // run at once): an import interrupted then resumed skips only records whose every table is
+  // written, and re-sends the few batches after, which store the same rows again.
+  let saving: Promise<void> = Promise.resolve();
   const flush = async (batch: ParsedRecord[]) => {
     const results = await sink.send(batch, args.dryRun);
     for (const result of results) {
@@ -221,18 +235,17 @@ export async function runImport(
       else refused.push(result);
     }
     done += batch.length;
-    if (!args.dryRun) {
-      const stat = statSync(args.file);
-      const checkpoint: Checkpoint = {
-        size: stat.size,
-        mtimeMs: stat.mtimeMs,
-        connection: args.connection,
-        done,
-        written,
-      };
-      writeFileSync(progressPath, JSON.stringify(checkpoint));
+    if (args.dryRun) {
+      report();
+      return;
     }
-    report();
+    const reached = { done, written };
+    // Progress is shown once it is saved, in order: a line on the screen is a place a rerun
+    // resumes from.
+    saving = Promise.all([saving, sink.derivedCaughtUp()]).then(() => {
+      saveCheckpoint(reached);
+      report();
+    });
   };
 
   try {
@@ -248,6 +261,7 @@ export async function runImport(
       }
     }
     if (batch.length > 0) await flush(batch);
+    await saving;
   } finally {
     bar?.stop();
     await sink.close();
