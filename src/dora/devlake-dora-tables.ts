@@ -689,9 +689,19 @@ export class DoraTablesRefresher {
    * are rather than waiting for the database to come back.
    */
   async caughtUp(maxWaitMs = 10_000): Promise<void> {
-    await this.catchingUp;
-    const target = this.reported;
     const deadline = Date.now() + maxWaitMs;
+    // The start-up check counts too, within the same bound (it reads a large table slowly).
+    if (this.catchingUp) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = Number.isFinite(maxWaitMs)
+        ? new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, maxWaitMs);
+          })
+        : undefined;
+      await (bound ? Promise.race([this.catchingUp, bound]) : this.catchingUp);
+      clearTimeout(timer);
+    }
+    const target = this.reported;
     while (this.covered < target && Date.now() < deadline && (await this.waitStep()));
   }
 
