@@ -94,21 +94,32 @@ export function summaryRowsOf(commits: SummarisedCommit[]): SummaryRow[] {
   return [...byDeployment.values()];
 }
 
+/** A `cicd_deployment_commits` row as read (its column names) in the shape the summary reads. */
+export function summarisedCommitOf(row: Record<string, unknown>): SummarisedCommit {
+  return {
+    cicdDeploymentId: row.cicd_deployment_id as string,
+    cicdScopeId: row.cicd_scope_id as string,
+    environment: row.environment as string | null,
+    result: row.result as string | null,
+    startedDate: dateOf(row.started_date),
+    finishedDate: dateOf(row.finished_date),
+    refName: row.ref_name as string | null,
+  };
+}
+
 /**
- * Writes the summary of deployments whose complete commit sets are `commits`. `commits` are
- * every commit row of `deploymentIds`; `existed` are the ids that may have a summary row that
- * must go (a deployment no longer counted).
+ * Writes the summary of deployments whose complete commit sets are `commits` (every commit row
+ * of `deploymentIds`); a deployment among them no longer counted loses its row.
  */
-export async function writeDeploymentSummaries(
+async function writeDeploymentSummaries(
   manager: EntityManager,
   deploymentIds: string[],
   commits: SummarisedCommit[],
-  existed: Set<string>,
 ): Promise<void> {
   const dialect = dialectOf(manager);
   const rows = summaryRowsOf(commits);
   const summarised = new Set(rows.map((row) => row.deploymentId));
-  const gone = [...new Set(deploymentIds)].filter((id) => existed.has(id) && !summarised.has(id));
+  const gone = [...new Set(deploymentIds)].filter((id) => !summarised.has(id));
   for (let start = 0; start < gone.length; start += BATCH) {
     const batch = gone.slice(start, start + BATCH);
     await manager.query(
@@ -152,16 +163,7 @@ export async function refreshDeploymentSummaries(manager: EntityManager, deploym
       ),
       batch,
     )) as Record<string, unknown>[];
-    const commits: SummarisedCommit[] = rows.map((row) => ({
-      cicdDeploymentId: row.cicd_deployment_id as string,
-      cicdScopeId: row.cicd_scope_id as string,
-      environment: row.environment as string | null,
-      result: row.result as string | null,
-      startedDate: dateOf(row.started_date),
-      finishedDate: dateOf(row.finished_date),
-      refName: row.ref_name as string | null,
-    }));
-    await writeDeploymentSummaries(manager, batch, commits, new Set(batch));
+    await writeDeploymentSummaries(manager, batch, rows.map(summarisedCommitOf));
   }
 }
 

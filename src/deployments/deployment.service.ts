@@ -2,7 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { NO_RAW_DATA } from '../db/columns';
 import { existingIds, tableRows, upsertRowExisted, upsertRows } from '../db/upsert';
 import { dialectOf } from '../db/dialect';
-import { doraTablesRefresherOf, type ChainTouch, type DoraTablesRefresher } from '../dora/devlake-dora-tables';
+import {
+  doraTablesRefresherOf,
+  storedChainTouch,
+  type ChainTouch,
+  type DoraTablesRefresher,
+} from '../dora/devlake-dora-tables';
 import { withTransaction } from '../db/transaction';
 import type { RawDataRef } from '../events/event-log.service';
 import { InputError, type FieldCause } from '../http/errors';
@@ -17,7 +22,6 @@ import {
   normalizeResult,
 } from './deployment-ids';
 import { PullRequestDeploymentLink } from '../dora/lead-time.entity';
-import { dateOf } from '../db/columns';
 import type { DeploymentCommitDto, DeploymentDto } from './deployment.dto';
 import { CicdDeployment, CicdDeploymentCommit } from './deployment.entity';
 
@@ -382,12 +386,7 @@ export class DeploymentService {
       }[];
       const commitsBefore = before.filter((row) => row.kind === 'commit');
       for (const row of commitsBefore) {
-        const touch = {
-          id: row.id,
-          repoUrl: row.repo_url ?? '',
-          environment: row.environment,
-          finishedDate: dateOf(row.finished_date),
-        };
+        const touch = storedChainTouch(row);
         const key = chainKey(row.id, row.result, touch);
         if (written.has(key)) unchanged.add(key);
         else removed.push(touch);

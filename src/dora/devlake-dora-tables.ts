@@ -9,6 +9,7 @@ import { refreshLeadTimesAfterDeployments, refreshLeadTimesOfPullRequests } from
 import {
   DEPLOYMENT_SUMMARY_TABLE,
   refreshDeploymentSummaries,
+  summarisedCommitOf,
   summaryRowsOf,
   type SummaryRow,
 } from '../deployments/deployment-summary';
@@ -75,6 +76,16 @@ function pointerChanges(previous: string, rows: Row[]): [string, string][] {
     before = id;
   }
   return changes;
+}
+
+/** A stored `cicd_deployment_commits` row (its column names) as the place it holds in a chain. */
+export function storedChainTouch(row: Record<string, unknown>): ChainTouch {
+  return {
+    id: String(row.id),
+    repoUrl: row.repo_url === null || row.repo_url === undefined ? '' : String(row.repo_url),
+    environment: row.environment === null || row.environment === undefined ? null : String(row.environment),
+    finishedDate: dateOf(row.finished_date),
+  };
 }
 
 function batches<T>(items: T[]): T[][] {
@@ -586,9 +597,8 @@ export class DoraTablesRefresher {
   private async queueUnsummarisedSince(since: Date): Promise<void> {
     const commits = await queryNamed<Row>(
       this.dataSource,
-      `SELECT c.cicd_scope_id AS scope, c.cicd_deployment_id AS deployment, c.id AS id, c.repo_url AS repo,
-              c.environment AS environment, c.result AS result, c.started_date AS started,
-              c.finished_date AS finished, c.ref_name AS ref
+      `SELECT c.cicd_scope_id, c.cicd_deployment_id, c.id, c.repo_url, c.environment, c.result, c.started_date,
+              c.finished_date, c.ref_name
          FROM cicd_deployments d JOIN cicd_deployment_commits c ON c.cicd_deployment_id = d.id
         WHERE d.updated_at >= :since AND d.cicd_scope_id LIKE 'webhook:%'
         LIMIT ${CATCH_UP_MAX_ROWS + 1}`,
@@ -602,22 +612,12 @@ export class DoraTablesRefresher {
     }
     const byDeployment = new Map<string, Row[]>();
     for (const row of commits) {
-      const list = byDeployment.get(String(row.deployment));
+      const list = byDeployment.get(String(row.cicd_deployment_id));
       if (list) list.push(row);
-      else byDeployment.set(String(row.deployment), [row]);
+      else byDeployment.set(String(row.cicd_deployment_id), [row]);
     }
     const expected = new Map(
-      summaryRowsOf(
-        commits.map((row) => ({
-          cicdDeploymentId: String(row.deployment),
-          cicdScopeId: String(row.scope),
-          environment: row.environment as string | null,
-          result: row.result as string | null,
-          startedDate: dateOf(row.started),
-          finishedDate: dateOf(row.finished),
-          refName: row.ref as string | null,
-        })),
-      ).map((row) => [row.deploymentId, summaryText(row)]),
+      summaryRowsOf(commits.map(summarisedCommitOf)).map((row) => [row.deploymentId, summaryText(row)]),
     );
     const stored = new Map<string, string>();
     for (const batch of batches([...byDeployment.keys()])) {
@@ -644,30 +644,24 @@ export class DoraTablesRefresher {
     const stale = new Map<string, Row[]>();
     for (const [deploymentId, rows] of byDeployment) {
       if (expected.get(deploymentId) === stored.get(deploymentId)) continue;
-      const scopeId = String(rows[0].scope);
+      const scopeId = String(rows[0].cicd_scope_id);
       const list = stale.get(scopeId);
       if (list) list.push(...rows);
       else stale.set(scopeId, [...rows]);
     }
     for (const [scopeId, rows] of stale) {
       const touched = rows.map((row) => {
-        const finishedDate = dateOf(row.finished);
-        return {
-          id: String(row.id),
-          repoUrl: row.repo === null ? '' : String(row.repo),
-          environment: row.environment === null ? null : String(row.environment),
-          finishedDate,
-          leftChains: row.result !== SUCCESS || finishedDate === null,
-        };
+        const touch = storedChainTouch(row);
+        return { ...touch, leftChains: row.result !== SUCCESS || touch.finishedDate === null };
       });
       const starts = rows.flatMap((row) => {
-        const start = dateOf(row.started) ?? dateOf(row.finished);
+        const start = dateOf(row.started_date) ?? dateOf(row.finished_date);
         return start ? [start.getTime()] : [];
       });
       this.afterDeployments(
         scopeId,
         touched,
-        [...new Set(rows.map((row) => String(row.deployment)))],
+        [...new Set(rows.map((row) => String(row.cicd_deployment_id)))],
         starts.length > 0 ? new Date(starts.reduce((a, b) => Math.min(a, b))) : undefined,
       );
     }
